@@ -1,0 +1,1 @@
+"""AutoQA: every contact checked against the scorecard's rules, each outcome with its evidence."""

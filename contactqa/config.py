@@ -1,0 +1,367 @@
+"""The configuration the QA team and the data engineer own, as validated models.
+
+One project file (contactqa.yml) names the warehouse, the sources to pull and the
+QA team's files: scorecard, error catalogue, sampling plan and routing. Every
+error names the file, the key and the problem, so a YAML typo never ends in a
+bare traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_DIR = REPO_DIR / "config"
+DEFAULT_PROJECT_FILE = DEFAULT_CONFIG_DIR / "contactqa.yml"
+
+CHANNELS = ("voice", "chat", "email")
+SPEAKERS = ("agent", "customer", "system", "bot")
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing, unreadable or invalid; the message says where and why."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = Path(path)
+        self.problems = problems
+        listed = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{self.path}: invalid configuration\n{listed}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r} (use an IANA name such as 'Asia/Almaty' or 'UTC')")
+    return value
+
+
+# --- scorecard ---------------------------------------------------------------------------
+
+PhraseSet = dict[str, list[str]]  # language code -> phrases ("*" = any language)
+
+
+class RequiredPhraseRule(_Strict):
+    """The agent must say one of the phrases, optionally within the first/last N agent turns."""
+
+    type: Literal["required_phrase"]
+    phrases: PhraseSet
+    speaker: Literal["agent", "any"] = "agent"
+    within_first_turns: int | None = Field(default=None, ge=1)
+    within_last_turns: int | None = Field(default=None, ge=1)
+    fuzzy_threshold: int = Field(default=88, ge=50, le=100)
+    skip_if_disposition: list[str] = []
+
+
+class ForbiddenPhraseRule(_Strict):
+    """None of the phrases may appear in the agent's speech."""
+
+    type: Literal["forbidden_phrase"]
+    phrases: PhraseSet
+    fuzzy_threshold: int = Field(default=92, ge=50, le=100)
+
+
+class SilenceRule(_Strict):
+    """Voice: the longest gap between utterances must stay within the limit."""
+
+    type: Literal["max_silence"]
+    max_seconds: float = Field(gt=0)
+
+
+class ResponseTimeRule(_Strict):
+    """Chat: the first agent reply and every reply to a waiting customer within limits."""
+
+    type: Literal["response_time"]
+    first_reply_max_seconds: float = Field(gt=0)
+    max_customer_wait_seconds: float = Field(gt=0)
+
+
+class ActionOrderRule(_Strict):
+    """For the listed topics' account actions, `required_before` must appear in the action log first."""
+
+    type: Literal["action_order"]
+    required_before: str
+    guarded_actions: list[str] = Field(min_length=1)
+
+
+class SensitiveDataRule(_Strict):
+    """The agent must not say or write a full card number, national ID or password."""
+
+    type: Literal["sensitive_data"]
+    detect: list[Literal["card_number", "national_id", "password"]] = ["card_number", "national_id"]
+
+
+class ManualRule(_Strict):
+    """Only a human evaluator can judge this criterion."""
+
+    type: Literal["manual"]
+
+
+Rule = Annotated[
+    RequiredPhraseRule | ForbiddenPhraseRule | SilenceRule | ResponseTimeRule | ActionOrderRule
+    | SensitiveDataRule | ManualRule,
+    Field(discriminator="type"),
+]
+
+
+class Title(_Strict):
+    en: str
+    ru: str
+
+
+class Criterion(_Strict):
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    title: Title
+    weight: float = Field(ge=0)
+    critical: bool = False
+    channels: list[Literal["voice", "chat", "email"]] = ["voice", "chat"]
+    regulation: str | None = None
+    error_code: str
+    topics: list[str] | None = None  # None = every topic
+    rule: Rule
+
+
+class Section(_Strict):
+    id: str
+    title: Title
+    criteria: list[Criterion] = Field(min_length=1)
+
+
+class Scorecard(_Strict):
+    version: str
+    name: str
+    sections: list[Section] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Scorecard":
+        seen: set[str] = set()
+        for criterion in self.criteria():
+            if criterion.id in seen:
+                raise ValueError(f"criterion id {criterion.id!r} is used twice")
+            seen.add(criterion.id)
+        return self
+
+    def criteria(self) -> list[Criterion]:
+        return [c for s in self.sections for c in s.criteria]
+
+    def section_of(self, criterion_id: str) -> Section:
+        return next(s for s in self.sections if any(c.id == criterion_id for c in s.criteria))
+
+
+# --- error catalogue, sampling, routing ------------------------------------------------
+
+class ErrorCode(_Strict):
+    code: str
+    title: Title
+    group: Literal["customer", "business", "compliance", "service"]
+    severity: Literal["critical", "non_critical"]
+
+
+class ErrorCatalogue(_Strict):
+    errors: list[ErrorCode] = Field(min_length=1)
+
+    def codes(self) -> set[str]:
+        return {e.code for e in self.errors}
+
+
+class SamplingPlan(_Strict):
+    seed: int = 20261101
+    per_agent_per_channel: int = Field(default=2, ge=0)
+    include_critical: bool = True
+
+
+class SmtpSettings(_Strict):
+    host: str
+    port: int = 587
+    user: str | None = None
+    password_env: str = "CONTACTQA_SMTP_PASSWORD"  # the secret comes from the environment, never a file
+    starttls: bool = True
+    ssl: bool = False
+
+
+class Routing(_Strict):
+    sender: str = "qa@contactqa.local"
+    cc_supervisor: bool = True
+    default_language: Literal["en", "ru"] = "en"
+    smtp: SmtpSettings | None = None
+
+
+# --- sources and the project file ---------------------------------------------------------
+
+SourceType = Literal[
+    "agent_directory", "asterisk_cdr", "transcripts", "chat_jsonl", "telegram", "agent_actions", "evaluations",
+]
+
+
+class Source(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    type: SourceType
+    location: str  # a folder (relative to the project file) or, later, an fsspec URL
+    glob: str = "*"
+    timezone: str = "UTC"
+    encoding: str | None = None  # None = detect (UTF-8, UTF-8 with BOM, CP1251)
+    options: dict[str, Any] = {}
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+
+class ProjectConfig(_Strict):
+    warehouse: str = "warehouse/contactqa.duckdb"
+    output_dir: str = "output"
+    timezone: str = "UTC"
+    scorecard: str = str(DEFAULT_CONFIG_DIR / "scorecard.yml")
+    error_catalogue: str = str(DEFAULT_CONFIG_DIR / "error_catalogue.yml")
+    sampling: str = str(DEFAULT_CONFIG_DIR / "sampling.yml")
+    routing: str = str(DEFAULT_CONFIG_DIR / "routing.yml")
+    regulations_dir: str = str(DEFAULT_CONFIG_DIR / "regulations")
+    report_languages: list[Literal["en", "ru"]] = ["en", "ru"]
+    templates_dir: str | None = None  # the centre's own templates, searched before reports/
+    sources: list[Source] = []
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> "ProjectConfig":
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+def _format_location(loc: tuple[Any, ...], data: Any) -> str:
+    """Turn pydantic's location into a YAML key path a person can find: sections[0].criteria[2].weight."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in {"required_phrase", "forbidden_phrase", "max_silence", "response_time",
+                      "action_order", "sensitive_data", "manual"} and parts and parts[-1] == ".rule":
+            continue  # the discriminator's branch name is noise for the reader
+        else:
+            parts.append(f".{item}")
+    return "".join(parts).lstrip(".") or "(top level)"
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise ConfigError(path, ["file not found"])
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+
+
+def load_model(model: type[BaseModel], path: Path) -> Any:
+    data = _read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = _format_location(err["loc"], data)
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown key (check the spelling)"
+            problems.append(f"{key}: {message}")
+        raise ConfigError(path, problems) from None
+
+
+class Project:
+    """A loaded project: the project file plus the QA team's files, with paths resolved."""
+
+    def __init__(self, config: ProjectConfig, path: Path):
+        self.config = config
+        self.path = path
+        self.base_dir = path.parent
+
+    def resolve(self, value: str) -> Path:
+        expanded = Path(os.path.expandvars(os.path.expanduser(value)))
+        return expanded if expanded.is_absolute() else (self.base_dir / expanded).resolve()
+
+    @property
+    def warehouse_path(self) -> Path:
+        override = os.environ.get("CONTACTQA_WAREHOUSE")
+        return Path(override) if override else self.resolve(self.config.warehouse)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.resolve(self.config.output_dir)
+
+    @property
+    def templates_dir(self) -> Path | None:
+        return self.resolve(self.config.templates_dir) if self.config.templates_dir else None
+
+    def scorecard(self) -> Scorecard:
+        return load_model(Scorecard, self.resolve(self.config.scorecard))
+
+    def error_catalogue(self) -> ErrorCatalogue:
+        return load_model(ErrorCatalogue, self.resolve(self.config.error_catalogue))
+
+    def sampling(self) -> SamplingPlan:
+        return load_model(SamplingPlan, self.resolve(self.config.sampling))
+
+    def routing(self) -> Routing:
+        return load_model(Routing, self.resolve(self.config.routing))
+
+    def delivery_settings(self):
+        """Routing as the email sender needs it; the SMTP password comes from the environment."""
+        from contactqa.delivery import DeliverySettings
+
+        routing = self.routing()
+        smtp = routing.smtp
+        return DeliverySettings(
+            outbox_dir=self.output_dir / "outbox", sender=routing.sender, cc_supervisor=routing.cc_supervisor,
+            default_language=routing.default_language,
+            smtp_host=smtp.host if smtp else None, smtp_port=smtp.port if smtp else 587,
+            smtp_user=smtp.user if smtp else None,
+            smtp_password=os.environ.get(smtp.password_env) if smtp else None,
+            smtp_starttls=smtp.starttls if smtp else True, smtp_ssl=smtp.ssl if smtp else False,
+        )
+
+    def validate_all(self) -> list[str]:
+        """Load every file the project names and cross-check them; returns a line per file checked."""
+        checked = [f"project: {self.path}"]
+        scorecard = self.scorecard()
+        checked.append(f"scorecard: {self.config.scorecard} (version {scorecard.version}, "
+                       f"{len(scorecard.criteria())} criteria)")
+        catalogue = self.error_catalogue()
+        checked.append(f"error catalogue: {self.config.error_catalogue} ({len(catalogue.errors)} codes)")
+        unknown = [f"sections: criterion {c.id}: error_code {c.error_code!r} is not in the error catalogue"
+                   for c in scorecard.criteria() if c.error_code not in catalogue.codes()]
+        if unknown:
+            raise ConfigError(self.resolve(self.config.scorecard), unknown)
+        self.sampling()
+        checked.append(f"sampling plan: {self.config.sampling}")
+        self.routing()
+        checked.append(f"routing: {self.config.routing}")
+        for source in self.config.sources:
+            checked.append(f"source {source.name}: {source.type} from {self.resolve(source.location)}/{source.glob}")
+        return checked
+
+
+def load_project(path: Path | str | None = None) -> Project:
+    path = Path(path) if path else Path(os.environ.get("CONTACTQA_CONFIG", DEFAULT_PROJECT_FILE))
+    return Project(load_model(ProjectConfig, path), path.resolve())
+
+
+def write_project_file(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+

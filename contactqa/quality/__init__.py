@@ -1,0 +1,1 @@
+"""Input checks: Great Expectations suites from expectations/, and the quarantine they feed."""

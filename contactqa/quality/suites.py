@@ -1,0 +1,122 @@
+"""Loading the readable suite files in expectations/ and running them with Great Expectations."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from contactqa.config import REPO_DIR
+
+EXPECTATIONS_DIR = REPO_DIR / "expectations"
+ROW = "_row"  # the locator column GX reports failing rows by
+
+
+@dataclass(frozen=True)
+class Reference:
+    column: str
+    table: str
+    key: str
+    why: str
+
+
+@dataclass
+class Suite:
+    dataset: str
+    description: str
+    unique_key: list[str]
+    references: list[Reference]
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_suite(dataset: str, directory: Path = EXPECTATIONS_DIR) -> Suite:
+    path = directory / f"{dataset}.yml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return Suite(
+        dataset=doc["dataset"],
+        description=doc.get("description", ""),
+        unique_key=list(doc.get("unique_key") or []),
+        references=[Reference(**r) for r in doc.get("references") or []],
+        expectations=list(doc.get("expectations") or []),
+    )
+
+
+def _class_name(expect: str) -> str:
+    return "Expect" + "".join(part.capitalize() for part in expect.removeprefix("expect_").split("_"))
+
+
+@lru_cache(maxsize=1)
+def _context():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return ctx
+
+
+def _substitute(value: Any, now: datetime) -> Any:
+    return now if value == "$now" else value
+
+
+def validate_frame(suite: Suite, frame: pd.DataFrame, *, now: datetime | None = None) -> dict[int, list[str]]:
+    """Run the suite's expectations on `frame` (which has a ROW column); return row -> reasons failed."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    if frame.empty or not suite.expectations:
+        return {}
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    ctx = _context()
+    name = f"{suite.dataset}-{id(frame)}"
+    source = ctx.data_sources.add_or_update_pandas(name)
+    batch = source.add_dataframe_asset(suite.dataset).add_batch_definition_whole_dataframe("batch")
+    gx_suite = ctx.suites.add(gx.ExpectationSuite(name=name))
+    for spec in suite.expectations:
+        kwargs = {k: _substitute(v, now) for k, v in spec.items() if k not in {"expect", "why"}}
+        columns = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+        if any(c not in frame.columns for c in columns):
+            continue
+        reason = f"{spec.get('why', spec['expect'])} [{spec['expect']}({', '.join(columns)})]"
+        gx_suite.add_expectation(getattr(gxe, _class_name(spec["expect"]))(**kwargs, meta={"reason": reason}))
+    gx_suite.save()
+    validation = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=gx_suite))
+    result = validation.run(
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW]},
+    )
+    failures: dict[int, list[str]] = {}
+    for outcome in result.results:
+        reason = outcome.expectation_config.meta["reason"]
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(f"suite {suite.dataset}: {reason} could not run: "
+                               f"{outcome.exception_info.get('exception_message')}")
+        if outcome.success:
+            continue
+        for item in outcome.result.get("unexpected_index_list") or []:
+            row = int(item[ROW])
+            shown = {k: v for k, v in item.items() if k != ROW}
+            failures.setdefault(row, []).append(f"{reason}: {_show(shown)}")
+    ctx.validation_definitions.delete(name)
+    ctx.suites.delete(name)
+    ctx.data_sources.delete(name)
+    return failures
+
+
+def _show(values: dict[str, Any]) -> str:
+    parts = []
+    for key, value in values.items():
+        text = "empty" if value is None or (isinstance(value, float) and pd.isna(value)) else repr(value)
+        if isinstance(value, pd.Timestamp):
+            text = value.isoformat()
+        parts.append(f"{key}={text[:80]}")
+    return ", ".join(parts)

@@ -1,0 +1,105 @@
+"""What every connector returns, the context it reads agents from, and the registry."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+
+@dataclass
+class Reject:
+    """A record that could not become a canonical row, and why."""
+
+    locator: str  # "line 17", "chats.list[2].messages[40]"
+    raw: str
+    reason: str
+
+
+@dataclass
+class ParsedFile:
+    """One file's records as canonical rows.
+
+    `primary` names the dataset whose rows are the file's records (one row per record);
+    other datasets are derived from them (a chat's contact row from its messages) and
+    are linked back by contact_id, so a derived row that fails takes its records with it.
+    """
+
+    source_file: str
+    primary: str
+    records_read: int = 0
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, dataset: str, row: dict[str, Any]) -> None:
+        row["source_file"] = self.source_file
+        self.tables.setdefault(dataset, []).append(row)
+
+    def reject(self, locator: str, raw: Any, reason: str) -> None:
+        self.rejects.append(Reject(locator, raw if isinstance(raw, str) else repr(raw), reason))
+
+
+@dataclass
+class IngestContext:
+    """What connectors need to know beyond the file: agents, the source's zone, the key salt."""
+
+    timezone: str = "UTC"
+    options: dict[str, Any] = field(default_factory=dict)
+    agents_by_extension: dict[str, str] = field(default_factory=dict)
+    agents_by_name: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    """A naive UTC datetime from a naive local time or an aware time."""
+    aware = local if local.tzinfo else local.replace(tzinfo=zone)
+    return aware.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+_NOT_DIGITS = re.compile(r"\D+")
+
+
+def customer_key(raw: str | None) -> str | None:
+    """A salted hash of a phone number or handle: joinable across sources, never reversible in reports.
+
+    Phones are normalised first so +7 701 123 45 67, 87011234567 and 77011234567 agree.
+    """
+    if raw is None or not str(raw).strip():
+        return None
+    value = str(raw).strip()
+    digits = _NOT_DIGITS.sub("", value)
+    if len(digits) == 11 and digits[0] in "78":
+        value = "7" + digits[1:]
+    elif len(digits) >= 7 and len(digits) == len(value.replace("+", "").replace(" ", "").replace("-", "")):
+        value = digits
+    salt = os.environ.get("CONTACTQA_KEY_SALT", "contactqa")
+    return hashlib.sha256(f"{salt}:{value.lower()}".encode()).hexdigest()[:20]
+
+
+Parser = Callable[[Path, str, IngestContext], ParsedFile]
+CONNECTORS: dict[str, Parser] = {}
+
+
+def connector(name: str) -> Callable[[Parser], Parser]:
+    def register(func: Parser) -> Parser:
+        CONNECTORS[name] = func
+        return func
+    return register
+
+
+def parse_file(source_type: str, path: Path, display_name: str, context: IngestContext) -> ParsedFile:
+    # Import for the side effect of registering every connector.
+    from contactqa.sources import (  # noqa: F401
+        actions, asterisk_cdr, chat_jsonl, directory, evaluations, telegram, transcripts,
+    )
+    return CONNECTORS[source_type](path, display_name, context)

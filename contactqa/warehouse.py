@@ -1,0 +1,164 @@
+"""The one place that opens the DuckDB warehouse and knows its landed tables.
+
+Landed (canonical) data lives in the `raw` schema, AutoQA output in `autoqa`;
+dbt builds `staging`/`marts` on top. All timestamps are UTC, stored as naive
+TIMESTAMP columns (DuckDB's TIMESTAMP has no zone; the convention is UTC).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+# Canonical tables: name -> ordered (column, type). Connectors produce rows with
+# exactly these columns; GX suites in expectations/ check them before they land.
+CANONICAL: dict[str, list[tuple[str, str]]] = {
+    "contacts": [
+        ("contact_id", "VARCHAR"),
+        ("channel", "VARCHAR"),  # voice | chat | email
+        ("source_system", "VARCHAR"),  # asterisk | telegram | chat_jsonl | ...
+        ("agent_id", "VARCHAR"),
+        ("queue", "VARCHAR"),
+        ("topic", "VARCHAR"),
+        ("direction", "VARCHAR"),  # inbound | outbound
+        ("language", "VARCHAR"),
+        ("started_at", "TIMESTAMP"),
+        ("answered_at", "TIMESTAMP"),
+        ("ended_at", "TIMESTAMP"),
+        ("duration_s", "DOUBLE"),
+        ("talk_s", "DOUBLE"),
+        ("hold_s", "DOUBLE"),
+        ("disposition", "VARCHAR"),
+        ("csat", "INTEGER"),
+        ("customer_key", "VARCHAR"),  # salted hash, never the raw phone or handle
+        ("recording_uri", "VARCHAR"),
+        ("source_file", "VARCHAR"),
+        ("record_locator", "VARCHAR"),
+    ],
+    "utterances": [
+        ("contact_id", "VARCHAR"),
+        ("seq", "INTEGER"),
+        ("speaker", "VARCHAR"),  # agent | customer | system | bot
+        ("offset_ms", "BIGINT"),
+        ("end_offset_ms", "BIGINT"),
+        ("text", "VARCHAR"),
+        ("message_id", "VARCHAR"),
+        ("source_file", "VARCHAR"),
+        ("record_locator", "VARCHAR"),
+    ],
+    "agents": [
+        ("agent_id", "VARCHAR"),
+        ("full_name", "VARCHAR"),
+        ("email", "VARCHAR"),
+        ("team", "VARCHAR"),
+        ("supervisor_email", "VARCHAR"),
+        ("locale", "VARCHAR"),
+        ("extension", "VARCHAR"),
+        ("active_from", "DATE"),
+        ("active_to", "DATE"),
+        ("source_file", "VARCHAR"),
+        ("record_locator", "VARCHAR"),
+    ],
+    "agent_actions": [
+        ("contact_id", "VARCHAR"),
+        ("agent_id", "VARCHAR"),
+        ("at", "TIMESTAMP"),
+        ("action", "VARCHAR"),
+        ("detail", "VARCHAR"),
+        ("source_file", "VARCHAR"),
+        ("record_locator", "VARCHAR"),
+    ],
+    "evaluations": [
+        ("evaluation_id", "VARCHAR"),
+        ("contact_id", "VARCHAR"),
+        ("evaluator_id", "VARCHAR"),
+        ("criterion_id", "VARCHAR"),
+        ("result", "VARCHAR"),  # pass | fail | na
+        ("points", "DOUBLE"),
+        ("comment", "VARCHAR"),
+        ("evaluated_at", "TIMESTAMP"),
+        ("calibration_session_id", "VARCHAR"),
+        ("is_reference", "BOOLEAN"),
+        ("source_file", "VARCHAR"),
+        ("record_locator", "VARCHAR"),
+    ],
+}
+
+# Natural key of each canonical table: a second row with the same key is a duplicate.
+KEYS: dict[str, tuple[str, ...]] = {
+    "contacts": ("contact_id",),
+    "utterances": ("contact_id", "seq"),
+    "agents": ("agent_id",),
+    "agent_actions": ("contact_id", "at", "action"),
+    "evaluations": ("evaluation_id",),
+}
+
+_SERVICE_DDL = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS autoqa;
+CREATE TABLE IF NOT EXISTS raw.quarantine (
+    run_id VARCHAR, source VARCHAR, dataset VARCHAR, source_file VARCHAR,
+    record_locator VARCHAR, raw_record VARCHAR, reasons VARCHAR, quarantined_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS raw.ingest_ledger (
+    file_hash VARCHAR PRIMARY KEY, source VARCHAR, source_file VARCHAR,
+    rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+    status VARCHAR, message VARCHAR, run_id VARCHAR, ingested_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS raw.ingest_runs (
+    run_id VARCHAR, source VARCHAR, files_seen BIGINT, files_new BIGINT,
+    rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+    top_reasons VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS autoqa.findings (
+    contact_id VARCHAR, criterion_id VARCHAR, rule_id VARCHAR, rule_type VARCHAR,
+    result VARCHAR, evidence_quote VARCHAR, evidence_speaker VARCHAR,
+    evidence_offset_ms BIGINT, evidence_detail VARCHAR, regulation_ref VARCHAR,
+    scorecard_version VARCHAR, run_id VARCHAR, evaluated_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS autoqa.scorecard_criteria (
+    scorecard_version VARCHAR, section_id VARCHAR, section_title VARCHAR,
+    criterion_id VARCHAR, title_en VARCHAR, title_ru VARCHAR, weight DOUBLE,
+    is_critical BOOLEAN, channels VARCHAR, is_manual BOOLEAN, rule_type VARCHAR,
+    error_code VARCHAR, regulation_ref VARCHAR
+);
+CREATE TABLE IF NOT EXISTS autoqa.error_catalogue (
+    error_code VARCHAR, title_en VARCHAR, title_ru VARCHAR, error_group VARCHAR, severity VARCHAR
+);
+"""
+
+
+def canonical_ddl() -> str:
+    statements = []
+    for table, columns in CANONICAL.items():
+        cols = ",\n    ".join(f'"{name}" {kind}' for name, kind in columns)
+        statements.append(f"CREATE TABLE IF NOT EXISTS raw.{table} (\n    {cols}\n);")
+    return "\n".join(statements)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_SERVICE_DDL)
+    con.execute(canonical_ddl())
+
+
+@contextmanager
+def connect(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, create the landed schema if it is new, close it afterwards."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            ensure_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+def column_names(table: str) -> list[str]:
+    return [name for name, _ in CANONICAL[table]]
