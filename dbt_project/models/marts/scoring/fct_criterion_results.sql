@@ -1,0 +1,47 @@
+with results as (
+
+    select * from {{ ref('int_criterion_results_resolved') }}
+
+),
+
+error_catalogue as (
+
+    select * from {{ ref('stg_autoqa__error_catalogue') }}
+
+)
+
+select
+    cast(results.contact_id as {{ dbt.type_string() }}) as contact_id,
+    cast(results.criterion_id as {{ dbt.type_string() }}) as criterion_id,
+    cast(results.agent_id as {{ dbt.type_string() }}) as agent_id,
+    cast(results.channel as {{ dbt.type_string() }}) as channel,
+    cast(results.contact_started_at as {{ dbt.type_timestamp() }}) as contact_started_at,
+    cast(results.period as {{ dbt.type_string() }}) as period,
+    cast(results.section_id as {{ dbt.type_string() }}) as section_id,
+    cast(results.section_title as {{ dbt.type_string() }}) as section_title,
+    cast(results.criterion_title_en as {{ dbt.type_string() }}) as criterion_title_en,
+    cast(results.criterion_title_ru as {{ dbt.type_string() }}) as criterion_title_ru,
+    cast(results.weight as {{ contactqa.type_double() }}) as weight,
+    cast(results.is_critical as {{ dbt.type_boolean() }}) as is_critical,
+    cast(results.result as {{ dbt.type_string() }}) as result,
+    cast(results.result_source as {{ dbt.type_string() }}) as result_source,
+    cast(results.auto_result as {{ dbt.type_string() }}) as auto_result,
+    cast(results.manual_result as {{ dbt.type_string() }}) as manual_result,
+    cast(results.is_agreement as {{ dbt.type_boolean() }}) as is_agreement,
+    cast(results.evidence_quote as {{ dbt.type_string() }}) as evidence_quote,
+    cast(results.evidence_speaker as {{ dbt.type_string() }}) as evidence_speaker,
+    cast(results.evidence_offset_ms as {{ dbt.type_bigint() }}) as evidence_offset_ms,
+    cast(results.evidence_detail as {{ dbt.type_string() }}) as evidence_detail,
+    cast(results.evaluator_id as {{ dbt.type_string() }}) as evaluator_id,
+    cast(results.evaluator_comment as {{ dbt.type_string() }}) as evaluator_comment,
+    cast(results.regulation_ref as {{ dbt.type_string() }}) as regulation_ref,
+    cast(results.error_code as {{ dbt.type_string() }}) as error_code,
+    cast(error_catalogue.error_title_en as {{ dbt.type_string() }}) as error_title_en,
+    cast(error_catalogue.error_title_ru as {{ dbt.type_string() }}) as error_title_ru,
+    cast(error_catalogue.error_group as {{ dbt.type_string() }}) as error_group,
+    cast(error_catalogue.severity as {{ dbt.type_string() }}) as severity,
+    cast(results.scorecard_version as {{ dbt.type_string() }}) as scorecard_version
+
+from results
+left join error_catalogue
+    on results.error_code = error_catalogue.error_code
