@@ -269,7 +269,7 @@ def _finish(project, result: dict) -> None:
     for path in result["reports"]:
         console.print(f"[bold]Report[/] {path}")
     _print_feedback(result["feedback"])
-    console.print(f"[bold]Warehouse[/] {project.warehouse_path} (marts in schema main_marts)")
+    console.print(f"[bold]Warehouse[/] {project.warehouse_path} (marts in schema marts)")
     if not result["build"]["success"] or (result["feedback"] and result["feedback"]["failed"]):
         raise typer.Exit(1)
 
@@ -312,7 +312,7 @@ def demo(
     console.print(f"\n[bold green]Demo done.[/] Project file: {project_file}\n"
                   f"  open the report:  {result['reports'][0] if result['reports'] else '-'}\n"
                   f"  emails (.eml):    {project.output_dir / 'outbox'}\n"
-                  f"  BI / SQL:         duckdb {project.warehouse_path} \"select * from main_marts.fct_agent_scores\"\n"
+                  f"  BI / SQL:         duckdb {project.warehouse_path} \"select * from marts.fct_agent_scores\"\n"
                   f"  ground truth:     {workdir / 'ground_truth' / 'faults.csv'}")
 
 

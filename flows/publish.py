@@ -20,7 +20,9 @@ def report(config_path: str, language: str, period: str | None) -> str:
 def feedback(config_path: str, period: str | None) -> dict:
     project = load_project(config_path)
     summary = send_feedback(project.warehouse_path, project.delivery_settings(), period=period)
-    return summary.as_dict()
+    return {"written": summary.written, "sent": summary.sent, "skipped_already_sent": summary.skipped_already_sent,
+            "failed": [f"{f.agent_id} {f.period}: {f.reason}" for f in summary.failed],
+            "warnings": summary.warnings, "outbox_dir": str(summary.outbox_dir)}
 
 
 @flow(name="report")

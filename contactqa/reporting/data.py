@@ -1,0 +1,231 @@
+"""Reading the scoring marts for reports and emails.
+
+Every query the report and the feedback emails need lives here, so the templates get
+plain lists of dicts and never see SQL. Titles come in both languages from the marts;
+`localize` picks the one the reader needs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+REQUIRED_MARTS = (
+    "dim_agents", "fct_criterion_results", "fct_contact_scores", "fct_agent_scores",
+    "fct_monitoring_sample", "fct_error_summary",
+)
+
+
+class MartsMissingError(RuntimeError):
+    """The warehouse has no scoring marts (dbt has not built them yet, or another schema name)."""
+
+
+def check_identifier(name: str) -> str:
+    """Schema names are put into SQL text, so only plain identifiers are accepted."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a valid schema name: {name!r} (letters, digits and _ only)")
+    return name
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()[0])
+
+
+def require_marts(con: duckdb.DuckDBPyConnection, warehouse_path: Path, schema: str) -> None:
+    missing = [t for t in REQUIRED_MARTS if not table_exists(con, schema, t)]
+    if missing:
+        raise MartsMissingError(
+            f"{warehouse_path}: schema {schema!r} has no table(s) {', '.join(missing)}. "
+            "Build the marts first (`contactqa build`), or pass the schema dbt wrote them to."
+        )
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def localize(row: dict[str, Any], field: str, language: str) -> str | None:
+    """`criterion_title` + ru -> row['criterion_title_ru'], falling back to English."""
+    value = row.get(f"{field}_{language}")
+    return value if value else row.get(f"{field}_en")
+
+
+class Marts:
+    """Queries over the scoring marts for one period (or all periods when `period` is None)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, schema: str, period: str | None, language: str):
+        self.con = con
+        self.s = check_identifier(schema)
+        self.period = period
+        self.language = language
+
+    # `(? IS NULL OR period = ?)` keeps one SQL text for "one period" and "every period".
+    def _p(self, column: str = "period") -> str:
+        return f"(CAST(? AS VARCHAR) IS NULL OR {column} = ?)"
+
+    def _pp(self) -> list[Any]:
+        return [self.period, self.period]
+
+    def periods(self) -> list[str]:
+        found = [r["period"] for r in rows(
+            self.con, f"SELECT DISTINCT period FROM {self.s}.fct_agent_scores WHERE {self._p()} ORDER BY 1",
+            self._pp())]
+        return found
+
+    def headline(self) -> dict[str, Any]:
+        h = rows(self.con, f"""
+            SELECT count(*) FILTER (WHERE score_pct IS NOT NULL) AS contacts_scored,
+                   avg(score_pct) AS avg_score_pct,
+                   avg(CASE WHEN has_critical_error THEN 1.0 ELSE 0.0 END)
+                       FILTER (WHERE score_pct IS NOT NULL) AS critical_share,
+                   count(*) FILTER (WHERE has_critical_error) AS contacts_with_critical_error,
+                   count(*) FILTER (WHERE unverifiable_criteria_count > 0) AS contacts_with_unverifiable,
+                   count(*) FILTER (WHERE pending_manual_count > 0) AS contacts_pending_manual,
+                   count(DISTINCT agent_id) AS agents,
+                   count(*) FILTER (WHERE channel = 'voice') AS voice_contacts,
+                   count(*) FILTER (WHERE channel = 'chat') AS chat_contacts,
+                   string_agg(DISTINCT scorecard_version, ', ' ORDER BY scorecard_version) AS scorecard_versions
+            FROM {self.s}.fct_contact_scores WHERE {self._p()}""", self._pp())[0]
+        h["sample_size"] = self.con.execute(
+            f"SELECT count(*) FROM {self.s}.fct_monitoring_sample WHERE {self._p()}", self._pp()
+        ).fetchone()[0]
+        return h
+
+    def agent_scores(self) -> list[dict[str, Any]]:
+        return rows(self.con, f"""
+            SELECT s.*, coalesce(s.team, '—') AS team_label
+            FROM {self.s}.fct_agent_scores s WHERE {self._p('s.period')}
+            ORDER BY s.period, team_label, s.score_pct DESC NULLS LAST, s.full_name""", self._pp())
+
+    def team_averages(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Contact-weighted team average per period: what an agent is compared with."""
+        found = rows(self.con, f"""
+            SELECT period, coalesce(team, '—') AS team, avg(score_pct) AS score_pct,
+                   count(*) FILTER (WHERE score_pct IS NOT NULL) AS contacts_scored,
+                   count(DISTINCT agent_id) AS agents,
+                   count(*) FILTER (WHERE has_critical_error) AS contacts_with_critical_error
+            FROM {self.s}.fct_contact_scores WHERE {self._p()} GROUP BY ALL""", self._pp())
+        return {(r["period"], r["team"]): r for r in found}
+
+    def period_averages(self) -> dict[str, float | None]:
+        found = rows(self.con, f"""
+            SELECT period, avg(score_pct) AS score_pct FROM {self.s}.fct_contact_scores
+            WHERE {self._p()} GROUP BY ALL""", self._pp())
+        return {r["period"]: r["score_pct"] for r in found}
+
+    def errors(self, by: str) -> list[dict[str, Any]]:
+        if by == "code":
+            keys = "error_code, any_value(error_title_en) AS error_title_en, " \
+                   "any_value(error_title_ru) AS error_title_ru, any_value(error_group) AS error_group, " \
+                   "any_value(severity) AS severity"
+            group = "error_code"
+        elif by in ("group", "severity"):
+            column = "error_group" if by == "group" else "severity"
+            keys, group = f"{column} AS key", column
+        else:
+            raise ValueError(by)
+        found = rows(self.con, f"""
+            SELECT {keys}, sum(occurrences)::BIGINT AS occurrences,
+                   count(DISTINCT agent_id) AS agents
+            FROM {self.s}.fct_error_summary WHERE {self._p()}
+            GROUP BY {group} ORDER BY occurrences DESC, {group}""", self._pp())
+        total = sum(r["occurrences"] for r in found) or 1
+        for r in found:
+            r["share"] = r["occurrences"] / total
+            if by == "code":
+                r["title"] = localize(r, "error_title", self.language)
+        return found
+
+    def criterion_pass_rates(self) -> list[dict[str, Any]]:
+        found = rows(self.con, f"""
+            SELECT criterion_id, any_value(section_id) AS section_id,
+                   any_value(criterion_title_en) AS criterion_title_en,
+                   any_value(criterion_title_ru) AS criterion_title_ru,
+                   bool_or(is_critical) AS is_critical, any_value(regulation_ref) AS regulation_ref,
+                   max(weight) AS weight,
+                   count(*) FILTER (WHERE result = 'pass') AS passed,
+                   count(*) FILTER (WHERE result = 'fail') AS failed,
+                   count(*) FILTER (WHERE result = 'na') AS not_applicable,
+                   count(*) FILTER (WHERE result = 'unverifiable') AS unverifiable,
+                   count(*) FILTER (WHERE result = 'manual_pending') AS pending,
+                   count(*) FILTER (WHERE result_source = 'manual' AND is_agreement IS NOT NULL) AS reviewed,
+                   count(*) FILTER (WHERE result_source = 'manual' AND is_agreement) AS agreed
+            FROM {self.s}.fct_criterion_results WHERE {self._p()}
+            GROUP BY criterion_id ORDER BY min(section_id), criterion_id""", self._pp())
+        for r in found:
+            judged = r["passed"] + r["failed"]
+            r["pass_rate"] = r["passed"] / judged if judged else None
+            r["agreement_rate"] = r["agreed"] / r["reviewed"] if r["reviewed"] else None
+            r["title"] = localize(r, "criterion_title", self.language)
+        return found
+
+    def monitoring_sample(self) -> list[dict[str, Any]]:
+        return rows(self.con, f"""
+            SELECT m.period, m.contact_id, m.agent_id, coalesce(a.full_name, m.agent_id) AS full_name,
+                   coalesce(c.team, a.team) AS team, m.channel, c.started_at, c.topic, m.sample_reason,
+                   m.sample_rank, c.score_pct, c.has_critical_error, c.failed_criteria_count,
+                   c.pending_manual_count, c.unverifiable_criteria_count, c.deductions
+            FROM {self.s}.fct_monitoring_sample m
+            LEFT JOIN {self.s}.fct_contact_scores c USING (contact_id)
+            LEFT JOIN {self.s}.dim_agents a ON a.agent_id = m.agent_id
+            WHERE {self._p('m.period')}
+            ORDER BY m.period, full_name, m.sample_rank, m.contact_id""", self._pp())
+
+    def findings(self, *, agent_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Failed criteria with their evidence, critical ones first."""
+        found = rows(self.con, f"""
+            SELECT r.*, coalesce(a.full_name, r.agent_id) AS full_name, a.team
+            FROM {self.s}.fct_criterion_results r
+            LEFT JOIN {self.s}.dim_agents a ON a.agent_id = r.agent_id
+            WHERE r.result = 'fail' AND {self._p('r.period')}
+              AND (CAST(? AS VARCHAR) IS NULL OR r.agent_id = ?)
+            ORDER BY (r.is_critical OR r.severity = 'critical') DESC, (r.evidence_quote IS NULL),
+                     r.contact_started_at DESC, r.contact_id, r.criterion_id
+            {'LIMIT ' + str(int(limit)) if limit else ''}""", [*self._pp(), agent_id, agent_id])
+        for r in found:
+            r["criterion_title"] = localize(r, "criterion_title", self.language)
+            r["error_title"] = localize(r, "error_title", self.language)
+        return found
+
+    def agent_contacts(self, agent_id: str) -> list[dict[str, Any]]:
+        return rows(self.con, f"""
+            SELECT contact_id, channel, started_at, topic, score_pct, has_critical_error,
+                   failed_criteria_count, unverifiable_criteria_count, pending_manual_count, deductions, is_sampled
+            FROM {self.s}.fct_contact_scores WHERE agent_id = ? AND {self._p()}
+            ORDER BY started_at, contact_id""", [agent_id, *self._pp()])
+
+    def data_quality(self) -> dict[str, Any]:
+        """Ingest totals and the commonest quarantine reasons; absent tables mean 'no data'."""
+        result: dict[str, Any] = {"available": False, "sources": [], "top_reasons": [], "totals": None}
+        if table_exists(self.con, "raw", "ingest_runs"):
+            result["sources"] = rows(self.con, """
+                SELECT source, count(DISTINCT run_id) AS runs, sum(files_new) AS files_new,
+                       sum(rows_read) AS rows_read, sum(rows_loaded) AS rows_loaded,
+                       sum(rows_quarantined) AS rows_quarantined, max(finished_at) AS last_run_at
+                FROM raw.ingest_runs GROUP BY source ORDER BY source""")
+            if result["sources"]:
+                totals = {k: sum(s[k] or 0 for s in result["sources"])
+                          for k in ("files_new", "rows_read", "rows_loaded", "rows_quarantined")}
+                totals["quarantined_share"] = (
+                    totals["rows_quarantined"] / totals["rows_read"] if totals["rows_read"] else None)
+                totals["last_run_at"] = max((s["last_run_at"] for s in result["sources"] if s["last_run_at"]),
+                                            default=None)
+                result["totals"] = totals
+                result["available"] = True
+        if table_exists(self.con, "raw", "quarantine"):
+            result["top_reasons"] = rows(self.con, """
+                SELECT source, dataset, reasons, count(*) AS rows_quarantined,
+                       count(DISTINCT source_file) AS files, min(source_file) AS example_file
+                FROM raw.quarantine GROUP BY ALL ORDER BY rows_quarantined DESC, reasons LIMIT 8""")
+            result["available"] = result["available"] or bool(result["top_reasons"])
+        return result
