@@ -70,7 +70,7 @@ def _print_ingest(summaries: list[dict]) -> None:
     for column in ("source", "files", "new", "rows read", "loaded", "quarantined", "top reasons"):
         table.add_column(column, justify="right" if column not in ("source", "top reasons") else "left")
     for s in summaries:
-        reasons = "; ".join(f"{r} ({n})" for r, n in s["top_reasons"][:3])
+        reasons = "; ".join(f"{r[:60]} ({n})" for r, n in s["top_reasons"][:3])
         table.add_row(s["source"], str(s["files_seen"]), str(s["files_new"]), str(s["rows_read"]),
                       str(s["rows_loaded"]), str(s["rows_quarantined"]), reasons)
     console.print(table)

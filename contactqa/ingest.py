@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -123,8 +124,8 @@ def _check_keys(con: duckdb.DuckDBPyConnection, suite: Suite, dataset: str, fram
             key = tuple(row.values.get(k) for k in suite.unique_key)
             if key in seen:
                 first = rows[seen[key]].values
-                row.reasons.append(f"duplicate {'/'.join(suite.unique_key)} {'/'.join(map(str, key))} "
-                                   f"(first seen in {first['source_file']} {first['record_locator']})")
+                row.reasons.append(f"duplicate key ({'/'.join(suite.unique_key)} = {'/'.join(map(str, key))}): "
+                                   f"first seen in {first['source_file']} {first['record_locator']}")
             else:
                 seen[key] = i
         table = "raw.contacts" if dataset == "transcripts" else f"raw.{dataset}"
@@ -136,8 +137,9 @@ def _check_keys(con: duckdb.DuckDBPyConnection, suite: Suite, dataset: str, fram
             f"SELECT b.{ROW}, t.source_file, t.record_locator FROM _batch b "
             f"JOIN (SELECT * FROM {table} {existing_filter}) t ON {on}").fetchall()
         for index, other_file, other_locator in hits:
-            rows[index].reasons.append(f"duplicate {'/'.join(suite.unique_key)}: already loaded from "
-                                       f"{other_file} {other_locator}")
+            values = "/".join(str(rows[index].values.get(k)) for k in suite.unique_key)
+            rows[index].reasons.append(f"duplicate key ({'/'.join(suite.unique_key)} = {values}): already loaded "
+                                       f"from {other_file} {other_locator}")
         con.unregister("_batch")
     for ref in suite.references:
         con.register("_batch", frame)
@@ -280,5 +282,5 @@ def _reason_heads(con: duckdb.DuckDBPyConnection, run_id: str, source_file: str)
     for (reasons,) in con.execute("SELECT reasons FROM raw.quarantine WHERE run_id = ? AND source_file = ?",
                                   [run_id, source_file]).fetchall():
         for reason in reasons.split("; "):
-            heads[reason.split(" [")[0].split(": ")[0]] += 1
+            heads[re.split(r" \[|: | \(", reason, maxsplit=1)[0]] += 1
     return heads

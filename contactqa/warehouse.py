@@ -93,7 +93,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "utterances": ("contact_id", "seq"),
     "agents": ("agent_id",),
     "agent_actions": ("contact_id", "at", "action"),
-    "evaluations": ("evaluation_id",),
+    "evaluations": ("evaluation_id", "criterion_id"),
 }
 
 _SERVICE_DDL = """

@@ -49,9 +49,23 @@ def store_scorecard(con: duckdb.DuckDBPyConnection, scorecard: Scorecard, catalo
         (e.code, e.title.en, e.title.ru, e.group, e.severity) for e in catalogue.errors])
 
 
+_CYR_TO_LAT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
+                       ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r",
+                        "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya",
+                        "a", "g", "k", "n", "o", "u", "u", "h", "i"]))
+
+
+def transliterate(name: str) -> str:
+    return "".join(_CYR_TO_LAT.get(ch, ch) for ch in name.lower())
+
+
 def _agent_names(full_name: str | None) -> tuple[str, ...]:
-    # Directories write "First Last" or "Last First": every name part may be the one the agent says.
-    return tuple(part for part in (full_name or "").replace(".", " ").split() if len(part) > 1)
+    # Directories write "First Last" or "Last First": every name part may be the one the agent says,
+    # and an agent named in Cyrillic says their name in Latin letters in English conversations.
+    parts = [part for part in (full_name or "").replace(".", " ").split() if len(part) > 1]
+    variants = parts + [transliterate(p) for p in parts]
+    variants += [v.replace("ks", "x").replace("iy", "y").replace("ii", "i") for v in variants]
+    return tuple(dict.fromkeys(variants))
 
 
 def _load_batch(con: duckdb.DuckDBPyConnection, contact_ids: list[str]) -> list[Contact]:

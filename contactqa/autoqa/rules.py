@@ -163,6 +163,8 @@ def response_time(rule: ResponseTimeRule, contact: Contact) -> Outcome:
 
 def action_order(rule: ActionOrderRule, contact: Contact) -> Outcome:
     if not contact.has_action_log:
+        if contact.disposition not in (None, "answered", "transferred") and not contact.utterances:
+            return Outcome("na", detail=f"not answered ({contact.disposition})")
         return Outcome("unverifiable", detail="the action log has no rows for this contact")
     sequence = " → ".join(action for _, action in contact.actions)
     guarded = [(at, a) for at, a in contact.actions if a in rule.guarded_actions]

@@ -46,3 +46,29 @@ def test_bad_period_is_refused():
 def test_generate_rejects_bad_options(tmp_path):
     result = runner.invoke(app, ["generate", "--out", str(tmp_path), "--timezone", "Mars/Base"])
     assert result.exit_code == 2 and "Mars/Base" in result.output
+
+
+@pytest.mark.slow
+def test_demo_command_end_to_end(tmp_path):
+    """The README's demo, as the console script a user runs, on a smaller centre."""
+    import email
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import duckdb
+
+    workdir = tmp_path / "demo"
+    script = Path(sys.executable).parent / "contactqa"
+    done = subprocess.run([str(script), "demo", "--workdir", str(workdir), "--agents", "4", "--days", "2",
+                           "--contacts-per-agent-per-day", "5"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Demo done." in done.stdout
+    reports = sorted((workdir / "output" / "reports").glob("*.html"))
+    assert [r.name for r in reports] == ["monitoring-report-all-en.html", "monitoring-report-all-ru.html"]
+    emls = sorted((workdir / "output" / "outbox").rglob("*.eml"))
+    assert len(emls) == 4
+    message = email.message_from_binary_file(emls[0].open("rb"))
+    assert message["To"] and message["Subject"]
+    with duckdb.connect(str(workdir / "warehouse" / "contactqa.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.fct_agent_scores").fetchone()[0] == 4
