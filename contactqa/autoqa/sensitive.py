@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import re
 
+from contactqa.privacy import luhn_valid
+
 _CARD = re.compile(r"(?<!\d)(?:\d[ \-]?){12,18}\d(?!\d)")
 _IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
-
-
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
 
 
 def iin_valid(digits: str) -> bool:

@@ -6,7 +6,8 @@ import pytest
 
 from contactqa.autoqa.language import Utterance, compile_phrase, matches
 from contactqa.autoqa.rules import Contact, evaluate
-from contactqa.autoqa.sensitive import find_card_numbers, find_national_ids, iin_valid, luhn_valid
+from contactqa.autoqa.sensitive import find_card_numbers, find_national_ids, iin_valid
+from contactqa.privacy import luhn_valid
 from contactqa.config import DEFAULT_PROJECT_FILE, load_project
 
 SCORECARD = load_project(DEFAULT_PROJECT_FILE).scorecard()
