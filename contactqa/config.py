@@ -199,14 +199,15 @@ class Routing(_Strict):
 # --- sources and the project file ---------------------------------------------------------
 
 SourceType = Literal[
-    "agent_directory", "asterisk_cdr", "transcripts", "chat_jsonl", "telegram", "agent_actions", "evaluations",
+    "agent_directory", "asterisk_cdr", "asterisk_cdr_custom", "freeswitch_cdr", "mapped_cdr", "transcripts",
+    "contact_lens", "recordings", "chat_jsonl", "chat_csv", "telegram", "agent_actions", "evaluations",
 ]
 
 
 class Source(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_\-]+$")
     type: SourceType
-    location: str  # a folder (relative to the project file) or, later, an fsspec URL
+    location: str  # a folder (relative to the project file) or an fsspec URL (sftp://, s3://, https://)
     glob: str = "*"
     timezone: str = "UTC"
     encoding: str | None = None  # None = detect (UTF-8, UTF-8 with BOM, CP1251)

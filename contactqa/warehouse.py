@@ -71,6 +71,26 @@ CANONICAL: dict[str, list[tuple[str, str]]] = {
         ("source_file", "VARCHAR"),
         ("record_locator", "VARCHAR"),
     ],
+    # Measurements of a call's audio (voice activity detection on the recording) or of an analytics
+    # product (Amazon Contact Lens ConversationCharacteristics): one row per contact x metrics source.
+    "call_metrics": [
+        ("contact_id", "VARCHAR"),
+        ("metrics_source", "VARCHAR"),  # vad | contact_lens
+        ("recording_uri", "VARCHAR"),
+        ("sample_rate_hz", "INTEGER"),
+        ("audio_channels", "INTEGER"),
+        ("duration_s", "DOUBLE"),
+        ("agent_talk_s", "DOUBLE"),
+        ("customer_talk_s", "DOUBLE"),
+        ("total_talk_s", "DOUBLE"),
+        ("longest_silence_s", "DOUBLE"),
+        ("longest_silence_at_ms", "BIGINT"),
+        ("non_talk_s", "DOUBLE"),
+        ("overtalk_s", "DOUBLE"),
+        ("interruptions", "INTEGER"),
+        ("source_file", "VARCHAR"),
+        ("record_locator", "VARCHAR"),
+    ],
     "evaluations": [
         ("evaluation_id", "VARCHAR"),
         ("contact_id", "VARCHAR"),
@@ -93,6 +113,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "utterances": ("contact_id", "seq"),
     "agents": ("agent_id",),
     "agent_actions": ("contact_id", "at", "action"),
+    "call_metrics": ("contact_id", "metrics_source"),
     "evaluations": ("evaluation_id", "criterion_id"),
 }
 

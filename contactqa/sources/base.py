@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -89,6 +90,23 @@ def customer_key(raw: str | None) -> str | None:
 Parser = Callable[[Path, str, IngestContext], ParsedFile]
 CONNECTORS: dict[str, Parser] = {}
 
+# Source type (as written in contactqa.yml) -> the module whose @connector registers it.
+CONNECTOR_MODULES: dict[str, str] = {
+    "agent_directory": "directory",
+    "asterisk_cdr": "asterisk_cdr",
+    "asterisk_cdr_custom": "asterisk_cdr_custom",
+    "freeswitch_cdr": "freeswitch_cdr",
+    "mapped_cdr": "mapped_cdr",
+    "transcripts": "transcripts",
+    "contact_lens": "contact_lens",
+    "recordings": "recordings",
+    "chat_jsonl": "chat_jsonl",
+    "chat_csv": "chat_csv",
+    "telegram": "telegram",
+    "agent_actions": "actions",
+    "evaluations": "evaluations",
+}
+
 
 def connector(name: str) -> Callable[[Parser], Parser]:
     def register(func: Parser) -> Parser:
@@ -98,8 +116,6 @@ def connector(name: str) -> Callable[[Parser], Parser]:
 
 
 def parse_file(source_type: str, path: Path, display_name: str, context: IngestContext) -> ParsedFile:
-    # Import for the side effect of registering every connector.
-    from contactqa.sources import (  # noqa: F401
-        actions, asterisk_cdr, chat_jsonl, directory, evaluations, telegram, transcripts,
-    )
+    if source_type not in CONNECTORS:
+        importlib.import_module(f"contactqa.sources.{CONNECTOR_MODULES[source_type]}")
     return CONNECTORS[source_type](path, display_name, context)
