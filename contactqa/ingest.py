@@ -262,6 +262,8 @@ def ingest_source(warehouse_path: Path, project: Project, source: Source, run_id
         _validate(con, rows_by_dataset)
         for i, ((path, digest), parsed) in enumerate(zip(new, parsed_files)):
             _propagate(parsed, rows_by_dataset, i)
+            if parsed.records_read == 0 and not parsed.rejects:
+                parsed.notes.append("the file is empty: no records")
             outcome = FileOutcome(source.name, str(path), digest, "loaded", notes=list(parsed.notes))
             _land_file(con, run_id, source, outcome, parsed, rows_by_dataset, i)
             summary.files.append(outcome)

@@ -115,6 +115,8 @@ def validate_frame(suite: Suite, frame: pd.DataFrame, *, now: datetime | None = 
 def _show(values: dict[str, Any]) -> str:
     parts = []
     for key, value in values.items():
+        if hasattr(value, "item") and not isinstance(value, pd.Timestamp):
+            value = value.item()  # numpy scalars read as plain numbers
         text = "empty" if value is None or (isinstance(value, float) and pd.isna(value)) else repr(value)
         if isinstance(value, pd.Timestamp):
             text = value.isoformat()
