@@ -78,6 +78,9 @@ def _print_ingest(summaries: list[dict]) -> None:
         for f in s["files"]:
             for note in f["notes"]:
                 console.print(f"[yellow]note[/] {f['source_file']}: {note}", highlight=False)
+    files = [f for s in summaries for f in s["files"] if f["status"] != "already_ingested"]
+    balanced = sum(f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] for f in files)
+    console.print(f"Nothing lost: rows read = loaded + quarantined holds for {balanced} of {len(files)} new file(s).")
     quarantined = sum(s["rows_quarantined"] for s in summaries)
     if quarantined:
         console.print(f"[yellow]{quarantined} row(s) quarantined[/] — see table raw.quarantine "
@@ -183,10 +186,14 @@ def ingest(config: ConfigOption = None) -> None:
     from flows.ingest import ingest_flow
     from contactqa.runtime import new_run_id
 
+    from contactqa.ingest import InvariantError
+
     try:
         summaries = _run_flow("ingesting", ingest_flow, str(project.path), new_run_id())
     except FileNotFoundError as exc:
         _fail(str(exc))
+    except InvariantError as exc:
+        _fail(f"rows were lost, the file's load was rolled back: {exc}", 1)
     _print_ingest(summaries)
 
 
@@ -255,11 +262,15 @@ def run(
 def _run_pipeline(project, period: str | None, send: bool) -> dict:
     from flows.pipeline import pipeline_flow
 
+    from contactqa.ingest import InvariantError
+
     try:
         return _run_flow("running the pipeline (ingest → AutoQA → dbt → report → feedback)",
                          pipeline_flow, str(project.path), period, send)
     except FileNotFoundError as exc:
         _fail(str(exc))
+    except InvariantError as exc:
+        _fail(f"rows were lost, the file's load was rolled back: {exc}", 1)
 
 
 def _finish(project, result: dict) -> None:
