@@ -187,6 +187,7 @@ def ingest(config: ConfigOption = None) -> None:
     from contactqa.runtime import new_run_id
 
     from contactqa.ingest import InvariantError
+    from contactqa.sources.remote import RemoteSourceError
 
     try:
         summaries = _run_flow("ingesting", ingest_flow, str(project.path), new_run_id())
@@ -194,6 +195,8 @@ def ingest(config: ConfigOption = None) -> None:
         _fail(str(exc))
     except InvariantError as exc:
         _fail(f"rows were lost, the file's load was rolled back: {exc}", 1)
+    except RemoteSourceError as exc:
+        _fail(str(exc))
     _print_ingest(summaries)
 
 
@@ -263,6 +266,7 @@ def _run_pipeline(project, period: str | None, send: bool) -> dict:
     from flows.pipeline import pipeline_flow
 
     from contactqa.ingest import InvariantError
+    from contactqa.sources.remote import RemoteSourceError
 
     try:
         return _run_flow("running the pipeline (ingest → AutoQA → dbt → report → feedback)",
@@ -271,6 +275,8 @@ def _run_pipeline(project, period: str | None, send: bool) -> dict:
         _fail(str(exc))
     except InvariantError as exc:
         _fail(f"rows were lost, the file's load was rolled back: {exc}", 1)
+    except RemoteSourceError as exc:
+        _fail(str(exc))
 
 
 def _finish(project, result: dict) -> None:

@@ -353,7 +353,10 @@ class Project:
         self.routing()
         checked.append(f"routing: {self.config.routing}")
         for source in self.config.sources:
-            checked.append(f"source {source.name}: {source.type} from {self.resolve(source.location)}/{source.glob}")
+            from contactqa.sources.remote import is_remote
+
+            where = source.location if is_remote(source.location) else self.resolve(source.location)
+            checked.append(f"source {source.name}: {source.type} from {where}/{source.glob}")
         return checked
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from contactqa.config import Project, Source
 from contactqa.quality.suites import ROW, Suite, load_suite, validate_frame
 from contactqa.sources import IngestContext, ParsedFile, parse_file
+from contactqa.sources.remote import is_remote, pull
 from contactqa.warehouse import CANONICAL, connect
 
 # Pseudo-dataset of the transcript connector: one row per call, sets the contact's language.
@@ -69,13 +70,20 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover(project: Project, source: Source) -> list[Path]:
-    """The source's files, in name order (daily exports then load oldest first)."""
+def discover(project: Project, source: Source) -> list[tuple[Path, str]]:
+    """The source's files in name order (daily exports then load oldest first), as (local path, name).
+
+    A remote location (sftp://, https://, s3://) is pulled into a cache beside the warehouse first;
+    its files are then known by their URL (without credentials), so quarantine rows point at them.
+    """
+    if is_remote(source.location):
+        pulled = pull(source.name, source.location, source.glob, project.warehouse_path.parent / "remote_cache")
+        return [(f.local_path, f.remote_uri) for f in pulled]
     folder = project.resolve(source.location)
     if not folder.is_dir():
         raise FileNotFoundError(f"source {source.name!r}: folder {folder} does not exist "
                                 f"(check `location` in {project.path})")
-    return sorted(p for p in folder.glob(source.glob) if p.is_file())
+    return [(p, str(p)) for p in sorted(folder.glob(source.glob)) if p.is_file()]
 
 
 def _columns(dataset: str) -> list[tuple[str, str]]:
@@ -240,31 +248,31 @@ def ingest_source(warehouse_path: Path, project: Project, source: Source, run_id
     """Ingest every file of `source` that the ledger has not seen; returns the source's summary."""
     summary = SourceSummary(source.name)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
-    paths = discover(project, source)
-    summary.files_seen = len(paths)
+    files = discover(project, source)
+    summary.files_seen = len(files)
     with connect(warehouse_path) as con:
         known = {h for (h,) in con.execute("SELECT file_hash FROM raw.ingest_ledger").fetchall()}
-        new: list[tuple[Path, str]] = []
-        for path in paths:
+        new: list[tuple[Path, str, str]] = []
+        for path, name in files:
             digest = file_hash(path)
             if digest in known:
-                summary.files.append(FileOutcome(source.name, str(path), digest, "already_ingested"))
+                summary.files.append(FileOutcome(source.name, name, digest, "already_ingested"))
                 continue
             known.add(digest)  # the same content twice in one drop lands once
-            new.append((path, digest))
+            new.append((path, name, digest))
         summary.files_new = len(new)
         context = _context(con, source)
-        parsed_files = [parse_file(source.type, path, str(path), context) for path, _ in new]
+        parsed_files = [parse_file(source.type, path, name, context) for path, name, _ in new]
         rows_by_dataset: dict[str, list[_Row]] = {}
         for i, parsed in enumerate(parsed_files):
             for dataset, rows in parsed.tables.items():
                 rows_by_dataset.setdefault(dataset, []).extend(_Row(i, dataset, values) for values in rows)
         _validate(con, rows_by_dataset)
-        for i, ((path, digest), parsed) in enumerate(zip(new, parsed_files)):
+        for i, ((path, name, digest), parsed) in enumerate(zip(new, parsed_files)):
             _propagate(parsed, rows_by_dataset, i)
             if parsed.records_read == 0 and not parsed.rejects:
                 parsed.notes.append("the file is empty: no records")
-            outcome = FileOutcome(source.name, str(path), digest, "loaded", notes=list(parsed.notes))
+            outcome = FileOutcome(source.name, name, digest, "loaded", notes=list(parsed.notes))
             _land_file(con, run_id, source, outcome, parsed, rows_by_dataset, i)
             summary.files.append(outcome)
             summary.rows_read += outcome.rows_read
