@@ -186,7 +186,7 @@ def ingest(config: ConfigOption = None) -> None:
     from flows.ingest import ingest_flow
     from contactqa.runtime import new_run_id
 
-    from contactqa.ingest import InvariantError
+    from contactqa.ingest import InvariantError, SourceConfigError
     from contactqa.sources.remote import RemoteSourceError
 
     try:
@@ -195,7 +195,7 @@ def ingest(config: ConfigOption = None) -> None:
         _fail(str(exc))
     except InvariantError as exc:
         _fail(f"rows were lost, the file's load was rolled back: {exc}", 1)
-    except RemoteSourceError as exc:
+    except (RemoteSourceError, SourceConfigError) as exc:
         _fail(str(exc))
     _print_ingest(summaries)
 
@@ -265,7 +265,7 @@ def run(
 def _run_pipeline(project, period: str | None, send: bool) -> dict:
     from flows.pipeline import pipeline_flow
 
-    from contactqa.ingest import InvariantError
+    from contactqa.ingest import InvariantError, SourceConfigError
     from contactqa.sources.remote import RemoteSourceError
 
     try:
@@ -275,7 +275,7 @@ def _run_pipeline(project, period: str | None, send: bool) -> dict:
         _fail(str(exc))
     except InvariantError as exc:
         _fail(f"rows were lost, the file's load was rolled back: {exc}", 1)
-    except RemoteSourceError as exc:
+    except (RemoteSourceError, SourceConfigError) as exc:
         _fail(str(exc))
 
 

@@ -30,6 +30,10 @@ TRANSCRIPT_COLUMNS = [("contact_id", "VARCHAR"), ("language", "VARCHAR"), ("sour
                       ("record_locator", "VARCHAR")]
 
 
+class SourceConfigError(ValueError):
+    """A source's options are wrong (a bad regex, an unknown option): fix the project file, nothing was loaded."""
+
+
 class InvariantError(RuntimeError):
     """Rows read != loaded + quarantined for a file: a bug, never silently accepted."""
 
@@ -262,7 +266,10 @@ def ingest_source(warehouse_path: Path, project: Project, source: Source, run_id
             new.append((path, name, digest))
         summary.files_new = len(new)
         context = _context(con, source)
-        parsed_files = [parse_file(source.type, path, name, context) for path, name, _ in new]
+        try:
+            parsed_files = [parse_file(source.type, path, name, context) for path, name, _ in new]
+        except ValueError as exc:  # connectors raise it only for invalid options, never for bad records
+            raise SourceConfigError(f"source {source.name!r} in {project.path}: {exc}") from None
         rows_by_dataset: dict[str, list[_Row]] = {}
         for i, parsed in enumerate(parsed_files):
             for dataset, rows in parsed.tables.items():
