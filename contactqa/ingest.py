@@ -216,6 +216,7 @@ def _land_file(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, outc
         quarantine.append((run_id, source.name, parsed.primary, parsed.source_file, reject.locator,
                            reject.raw, reject.reason, now))
     loaded_primary = 0
+    quarantined_merged = 0  # legs folded into a quarantined call row count as quarantined records
     con.execute("BEGIN TRANSACTION")
     try:
         for dataset, rows in rows_by_dataset.items():
@@ -223,9 +224,10 @@ def _land_file(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, outc
             good = [r.values for r in mine if not r.reasons]
             _insert(con, dataset, good)
             if dataset == parsed.primary:
-                loaded_primary = len(good)
+                loaded_primary = sum(parsed.records_in(values) for values in good)
                 for r in mine:
                     if r.reasons:
+                        quarantined_merged += parsed.records_in(r.values) - 1
                         quarantine.append((run_id, source.name, dataset, parsed.source_file,
                                            r.values.get("record_locator"),
                                            json.dumps(r.values, ensure_ascii=False, default=_json_default)[:10000],
@@ -234,7 +236,7 @@ def _land_file(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, outc
             con.executemany("INSERT INTO raw.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)", quarantine)
         outcome.rows_read = parsed.records_read
         outcome.rows_loaded = loaded_primary
-        outcome.rows_quarantined = len(quarantine)
+        outcome.rows_quarantined = len(quarantine) + quarantined_merged
         if outcome.rows_read != outcome.rows_loaded + outcome.rows_quarantined:
             raise InvariantError(f"{parsed.source_file}: read {outcome.rows_read} rows but loaded "
                                  f"{outcome.rows_loaded} and quarantined {outcome.rows_quarantined}")

@@ -1,104 +1,77 @@
 """Asterisk cdr_csv (Master.csv): one call leg per line, no header, times in the PBX's local zone.
 
-Columns (cdr_csv's fixed order): accountcode, src, dst, dcontext, clid, channel, dstchannel,
-lastapp, lastdata, start, answer, end, duration, billsec, disposition, amaflags, then
-optionally uniqueid, userfield (and peeraccount, linkedid, sequence on newer versions).
-The agent is the PJSIP/SIP extension on the channel (outbound) or dstchannel (inbound).
+cdr_csv writes, in this order: accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp,
+lastdata, start, answer, end, duration, billsec, disposition, amaflags; then uniqueid if
+`loguniqueid`, userfield if `loguserfield`, and peeraccount, linkedid, sequence if `newcdrcolumns`
+(cdr.conf [csv]). The count of columns (16 to 21) tells which were switched on; for 17 and 20 columns,
+a uniqueid-shaped value (1762059600.12) tells uniqueid from userfield. Option `columns` (a list of
+these names) states the layout outright. With `usegmtime=yes` the times are UTC: set the source's
+timezone to UTC.
+
+Legs of one call share the linkedid: in one file they become one contact (see cdr.py).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from datetime import datetime
 from pathlib import Path
 
-from contactqa.sources.base import IngestContext, ParsedFile, connector, customer_key, to_utc
-from contactqa.sources.text import read_text
+from contactqa.sources.base import IngestContext, ParsedFile, connector
+from contactqa.sources.cdr import ASTERISK_FIELDS, BadRecord, Leg, add_contacts, asterisk_leg, read_legs, reject_file
 
-COLUMNS = [
+BASE_COLUMNS = [
     "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
     "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
-    "uniqueid", "userfield", "peeraccount", "linkedid", "sequence",
 ]
-DISPOSITIONS = {"ANSWERED": "answered", "NO ANSWER": "no_answer", "BUSY": "busy", "FAILED": "failed",
-                "CONGESTION": "congestion"}
-_EXTENSION = re.compile(r"^(?:PJSIP|SIP|IAX2|Local)/(\d{2,6})(?:[-@;].*)?$", re.IGNORECASE)
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+NEW_COLUMNS = ["peeraccount", "linkedid", "sequence"]
+COLUMNS = BASE_COLUMNS + ["uniqueid", "userfield"] + NEW_COLUMNS
+_UNIQUEID = re.compile(r"^(?:[\w.-]+-)?\d{9,}\.\d+$")  # epoch.sequence, optionally after a system name
 
 
-def _extension(channel: str) -> str | None:
-    match = _EXTENSION.match(channel.strip())
-    return match.group(1) if match else None
+def layout(fields: list[str]) -> list[str]:
+    """The column names of a line, from its length (16 to 21)."""
+    extra = len(fields) - len(BASE_COLUMNS)
+    if extra in (1, 4):  # uniqueid or userfield (not both), then maybe the new columns
+        optional = ["uniqueid"] if _UNIQUEID.match(fields[16].strip()) else ["userfield"]
+    else:
+        optional = ["uniqueid", "userfield"] if extra in (2, 5) else []
+    return BASE_COLUMNS + optional + (NEW_COLUMNS if extra >= 3 else [])
 
 
-def _time(value: str) -> datetime | None:
-    value = value.strip()
-    return datetime.strptime(value, _TIME_FORMAT) if value else None
+def option_problems(options: dict) -> list[str]:
+    """What is wrong with the source's options (for config validation); empty when they can work."""
+    stated = options.get("columns")
+    if stated is None:
+        return []
+    if not isinstance(stated, list) or not all(isinstance(c, str) for c in stated):
+        return ["option columns must list cdr_csv's column names in the file's order"]
+    unknown = [c for c in stated if c not in COLUMNS]
+    missing = [c for c in ASTERISK_FIELDS if c not in stated]
+    problems = [f"option columns names unknown column(s) {', '.join(unknown)}; cdr_csv writes {', '.join(COLUMNS)}"
+                ] if unknown else []
+    if missing:
+        problems.append(f"option columns lacks {', '.join(missing)}")
+    return problems
 
 
 @connector("asterisk_cdr")
 def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
-    parsed = ParsedFile(name, primary="contacts")
-    decoded = read_text(path, ctx.encoding)
-    if decoded.problem:
-        parsed.notes.append(decoded.problem)
-    zone = ctx.zone
-    for line_no, fields in enumerate(csv.reader(io.StringIO(decoded.text, newline="")), start=1):
-        if not fields or fields == [""]:
-            continue
-        parsed.records_read += 1
-        raw = ",".join(fields)
-        locator = f"line {line_no}"
-        if not 16 <= len(fields) <= 21:
-            parsed.reject(locator, raw, f"expected 16 to 21 cdr_csv columns, found {len(fields)}")
-            continue
-        rec = dict(zip(COLUMNS, fields))
-        try:
-            start, answer, end = _time(rec["start"]), _time(rec["answer"]), _time(rec["end"])
-        except ValueError as exc:
-            parsed.reject(locator, raw, f"unreadable time ({exc}); expected YYYY-MM-DD HH:MM:SS")
-            continue
-        if start is None or end is None:
-            parsed.reject(locator, raw, "start or end time is empty")
-            continue
-        try:
-            duration = float(rec["duration"])
-            billsec = float(rec["billsec"])
-        except ValueError:
-            parsed.reject(locator, raw, f"duration {rec['duration']!r} / billsec {rec['billsec']!r} is not a number")
-            continue
-        inbound_ext = _extension(rec["dstchannel"])
-        outbound_ext = _extension(rec["channel"])
-        # The trunk side has no numeric extension: whichever side has one is the agent.
-        direction = "outbound" if outbound_ext and not inbound_ext else "inbound"
-        extension = outbound_ext if direction == "outbound" else inbound_ext
-        agent_id = ctx.agents_by_extension.get(extension or "")
-        if agent_id is None:
-            agent_id = f"ext:{extension}" if extension else None  # GX reports it as an unknown agent
-        customer_number = rec["dst"] if direction == "outbound" else rec["src"]
-        queue = rec["accountcode"] or (rec["lastdata"].split(",")[0] if rec["lastapp"] == "Queue" else None)
-        contact_id = rec.get("linkedid") or rec.get("uniqueid") or f"{name}:{line_no}"
-        parsed.add("contacts", {
-            "contact_id": contact_id,
-            "channel": "voice",
-            "source_system": "asterisk",
-            "agent_id": agent_id,
-            "queue": queue or None,
-            "topic": (rec.get("userfield") or "").strip() or None,
-            "direction": direction,
-            "language": None,
-            "started_at": to_utc(start, zone),
-            "answered_at": to_utc(answer, zone) if answer else None,
-            "ended_at": to_utc(end, zone),
-            "duration_s": duration,
-            "talk_s": billsec,
-            "hold_s": None,
-            "disposition": DISPOSITIONS.get(rec["disposition"].strip().upper(), rec["disposition"].strip().lower()),
-            "csat": None,
-            "customer_key": customer_key(customer_number),
-            "recording_uri": None,
-            "record_locator": locator,
-        })
+    problems = option_problems(ctx.options)
+    if problems:
+        return reject_file(name, "; ".join(problems))
+    stated = ctx.options.get("columns")
+
+    def to_leg(fields: list[str], line: int, raw: str) -> Leg:
+        if stated:
+            if len(fields) != len(stated):
+                raise BadRecord(f"expected {len(stated)} columns (option columns), found {len(fields)}")
+            names = list(stated)
+        elif not len(BASE_COLUMNS) <= len(fields) <= len(COLUMNS):
+            raise BadRecord(f"expected 16 to 21 cdr_csv columns, found {len(fields)}")
+        else:
+            names = layout(fields)
+        return asterisk_leg(dict(zip(names, fields)), line, raw, ctx, fallback_id=f"{name}:{line}")
+
+    parsed, legs = read_legs(path, name, ctx, to_leg)
+    add_contacts(parsed, legs, "asterisk")
     return parsed

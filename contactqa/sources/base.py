@@ -37,6 +37,9 @@ class ParsedFile:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # record_locator of a primary row -> how many further records were folded into it (the other
+    # legs of one call): they are loaded, or quarantined, together with that row.
+    merged: dict[str, int] = field(default_factory=dict)
 
     def add(self, dataset: str, row: dict[str, Any]) -> None:
         row["source_file"] = self.source_file
@@ -44,6 +47,10 @@ class ParsedFile:
 
     def reject(self, locator: str, raw: Any, reason: str) -> None:
         self.rejects.append(Reject(locator, raw if isinstance(raw, str) else repr(raw), reason))
+
+    def records_in(self, row: dict[str, Any]) -> int:
+        """How many of the file's records a primary row stands for: 1, or more when legs were merged."""
+        return 1 + self.merged.get(row.get("record_locator"), 0)
 
 
 @dataclass

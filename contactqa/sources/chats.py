@@ -1,12 +1,15 @@
-"""What chat connectors share: turning a conversation's messages into a contact and utterances."""
+"""What chat connectors share: the generic export's record -> message rule, and turning a
+conversation's messages into a contact and utterances."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
-from contactqa.sources.base import ParsedFile, customer_key
+from contactqa.sources.base import ParsedFile, customer_key, to_utc
 
 
 @dataclass
@@ -43,3 +46,53 @@ def add_conversation(parsed: ParsedFile, contact_id: str, messages: list[Message
             "contact_id": contact_id, "seq": seq, "speaker": m.speaker, "offset_ms": offset,
             "end_offset_ms": offset, "text": m.text, "message_id": m.message_id, "record_locator": m.locator,
         })
+
+
+SENDERS = {"agent", "customer", "bot", "system"}
+CONVERSATION_FIELDS = ("queue", "topic", "customer_id")
+
+
+class ChatRecordError(ValueError):
+    """A message record that cannot be read; the message is the quarantine reason."""
+
+
+def message_from_record(rec: Mapping[str, Any], locator: str, zone: ZoneInfo) -> Message:
+    """A chat message from a record of the generic export (a JSON object or a CSV row)."""
+    missing = [k for k in ("conversation_id", "sender", "sent_at") if not rec.get(k)]
+    if missing:
+        raise ChatRecordError(f"missing {', '.join(missing)}")
+    sender = str(rec["sender"]).strip().lower()
+    if sender not in SENDERS:
+        raise ChatRecordError(f"sender {rec['sender']!r} is not one of {sorted(SENDERS)}")
+    try:
+        sent_at = to_utc(datetime.fromisoformat(str(rec["sent_at"]).strip()), zone)
+    except ValueError:
+        raise ChatRecordError(f"sent_at {rec['sent_at']!r} is not an ISO-8601 time") from None
+    return Message(locator, sent_at, sender, str(rec.get("text") or ""),
+                   agent_id=str(rec["agent_id"]).strip() if rec.get("agent_id") else None,
+                   message_id=str(rec["message_id"]).strip() if rec.get("message_id") else None)
+
+
+class Conversations:
+    """Messages gathered per conversation_id, with the first queue, topic and customer_id seen."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, list[Message]] = {}
+        self.info: dict[str, dict[str, str]] = {}
+
+    def add(self, rec: Mapping[str, Any], locator: str, zone: ZoneInfo) -> None:
+        """Add one record; raises ChatRecordError with the reason when it cannot be read."""
+        message = message_from_record(rec, locator, zone)
+        conversation_id = str(rec["conversation_id"]).strip()
+        self.messages.setdefault(conversation_id, []).append(message)
+        info = self.info.setdefault(conversation_id, {})
+        for key in CONVERSATION_FIELDS:
+            if rec.get(key) and key not in info:
+                info[key] = str(rec[key]).strip()
+
+    def add_to(self, parsed: ParsedFile, source_system: str) -> None:
+        """A contact and its utterances per conversation."""
+        for conversation_id, messages in self.messages.items():
+            info = self.info[conversation_id]
+            add_conversation(parsed, conversation_id, messages, source_system=source_system,
+                             queue=info.get("queue"), topic=info.get("topic"), customer=info.get("customer_id"))
