@@ -352,6 +352,12 @@ class Project:
         checked.append(f"sampling plan: {self.config.sampling}")
         self.routing()
         checked.append(f"routing: {self.config.routing}")
+        from contactqa.sources.base import option_problems
+
+        problems = [f"sources[{i}].options: {problem}" for i, source in enumerate(self.config.sources)
+                    for problem in option_problems(source.type, source.options)]
+        if problems:
+            raise ConfigError(self.path, problems)
         for source in self.config.sources:
             from contactqa.sources.remote import is_remote
 

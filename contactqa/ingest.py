@@ -22,6 +22,7 @@ import pandas as pd
 from contactqa.config import Project, Source
 from contactqa.quality.suites import ROW, Suite, load_suite, validate_frame
 from contactqa.sources import IngestContext, ParsedFile, parse_file
+from contactqa.sources.base import option_problems
 from contactqa.sources.remote import is_remote, pull
 from contactqa.warehouse import CANONICAL, connect
 
@@ -254,6 +255,9 @@ def ingest_source(warehouse_path: Path, project: Project, source: Source, run_id
     """Ingest every file of `source` that the ledger has not seen; returns the source's summary."""
     summary = SourceSummary(source.name)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
+    problems = option_problems(source.type, dict(source.options))
+    if problems:  # before any file is read, so nothing is ledgered under options that cannot work
+        raise SourceConfigError(f"source {source.name!r} in {project.path}: options: {'; '.join(problems)}")
     files = discover(project, source)
     summary.files_seen = len(files)
     with connect(warehouse_path) as con:

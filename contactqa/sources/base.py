@@ -126,3 +126,10 @@ def parse_file(source_type: str, path: Path, display_name: str, context: IngestC
     if source_type not in CONNECTORS:
         importlib.import_module(f"contactqa.sources.{CONNECTOR_MODULES[source_type]}")
     return CONNECTORS[source_type](path, display_name, context)
+
+
+def option_problems(source_type: str, options: dict[str, Any]) -> list[str]:
+    """What is wrong with a source's `options`, asked of its connector before any file is read."""
+    module = importlib.import_module(f"contactqa.sources.{CONNECTOR_MODULES[source_type]}")
+    check = getattr(module, "option_problems", None)
+    return list(check(options)) if check else []

@@ -95,3 +95,10 @@ def test_error_code_must_exist_in_catalogue(tmp_path):
     config.write_text(f"scorecard: {scorecard}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="NOPE-99"):
         load_project(config).validate_all()
+
+
+def test_source_options_are_checked_by_their_connector(tmp_path):
+    path = tmp_path / "contactqa.yml"
+    path.write_text("sources:\n  - {name: pbx, type: mapped_cdr, location: x, options: {header: true}}\n")
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.options: .*columns"):
+        load_project(path).validate_all()
