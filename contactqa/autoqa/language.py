@@ -95,3 +95,19 @@ def matches(utterance: Utterance, phrase: Phrase, fuzzy_threshold: int) -> bool:
             if fuzz.ratio(window, phrase.normalised) >= fuzzy_threshold:
                 return True
     return False
+
+
+class PhraseMatcher:
+    """A set of phrases matched against turns: the one place rules ask "was any of these said?"."""
+
+    def __init__(self, phrases: list[Phrase], fuzzy_threshold: int):
+        self.phrases = phrases
+        self.fuzzy_threshold = fuzzy_threshold
+
+    def first_match(self, utterances: list[Utterance]) -> tuple[Utterance, Phrase] | None:
+        """The first turn (in the given order) that says any phrase, with the phrase; None if none does."""
+        for utterance in utterances:
+            for phrase in self.phrases:
+                if matches(utterance, phrase, self.fuzzy_threshold):
+                    return utterance, phrase
+        return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contactqa.autoqa.language import Phrase, Utterance, compile_phrase, matches
+from contactqa.autoqa.language import PhraseMatcher, Utterance, compile_phrase
 from contactqa.autoqa.sensitive import find_card_numbers, find_national_ids
 from contactqa.config import (
     ActionOrderRule, Criterion, ForbiddenPhraseRule, ManualRule, RequiredPhraseRule, ResponseTimeRule,
@@ -52,24 +52,24 @@ def _quote(u: Utterance, limit: int = 300) -> str:
     return u.text if len(u.text) <= limit else u.text[:limit] + "…"
 
 
-_phrase_cache: dict[tuple[str, str], Phrase] = {}
+_matchers: dict[tuple, PhraseMatcher] = {}
 
 
-def _phrases(sets: dict[str, list[str]], contact: Contact) -> list[Phrase]:
-    out = []
-    for phrases in sets.values():  # every language: agents switch languages mid-contact
-        for text in phrases:
-            if "{agent_first_name}" in text:
-                names = contact.agent_names or ()
-                texts = [text.replace("{agent_first_name}", n) for n in names]
-            else:
-                texts = [text]
-            for t in texts:
-                key = (t, "")
-                if key not in _phrase_cache:
-                    _phrase_cache[key] = compile_phrase(t)
-                out.append(_phrase_cache[key])
-    return out
+def _matcher(sets: dict[str, list[str]], threshold: int, contact: Contact) -> PhraseMatcher:
+    """The phrases of every language (agents switch languages mid-contact), names filled in; cached."""
+    templated = any("{agent_first_name}" in text for texts in sets.values() for text in texts)
+    names = contact.agent_names if templated else ()
+    key = (tuple((language, tuple(texts)) for language, texts in sets.items()), threshold, names)
+    if key not in _matchers:
+        texts: list[str] = []
+        for phrases in sets.values():
+            for text in phrases:
+                if "{agent_first_name}" in text:
+                    texts.extend(text.replace("{agent_first_name}", name) for name in names)
+                else:
+                    texts.append(text)
+        _matchers[key] = PhraseMatcher([compile_phrase(t) for t in dict.fromkeys(texts)], threshold)
+    return _matchers[key]
 
 
 def _no_transcript(contact: Contact) -> Outcome | None:
@@ -94,11 +94,10 @@ def required_phrase(rule: RequiredPhraseRule, contact: Contact) -> Outcome:
         turns, where = turns[: rule.within_first_turns], f"in the first {rule.within_first_turns} agent turns"
     elif rule.within_last_turns:
         turns, where = turns[-rule.within_last_turns:], f"in the last {rule.within_last_turns} agent turns"
-    phrases = _phrases(rule.phrases, contact)
-    for u in turns:
-        for phrase in phrases:
-            if matches(u, phrase, rule.fuzzy_threshold):
-                return Outcome("pass", _quote(u), u.speaker, u.offset_ms, f"matched “{phrase.text}” {where}")
+    hit = _matcher(rule.phrases, rule.fuzzy_threshold, contact).first_match(turns)
+    if hit:
+        u, phrase = hit
+        return Outcome("pass", _quote(u), u.speaker, u.offset_ms, f"matched “{phrase.text}” {where}")
     shown = turns[0] if rule.within_first_turns or not rule.within_last_turns else turns[-1]
     return Outcome("fail", _quote(shown), shown.speaker, shown.offset_ms, f"none of the required phrases {where}")
 
@@ -107,11 +106,10 @@ def forbidden_phrase(rule: ForbiddenPhraseRule, contact: Contact) -> Outcome:
     missing = _no_transcript(contact)
     if missing:
         return missing
-    phrases = _phrases(rule.phrases, contact)
-    for u in contact.agent_turns:
-        for phrase in phrases:
-            if matches(u, phrase, rule.fuzzy_threshold):
-                return Outcome("fail", _quote(u), u.speaker, u.offset_ms, f"forbidden phrase “{phrase.text}”")
+    hit = _matcher(rule.phrases, rule.fuzzy_threshold, contact).first_match(contact.agent_turns)
+    if hit:
+        u, phrase = hit
+        return Outcome("fail", _quote(u), u.speaker, u.offset_ms, f"forbidden phrase “{phrase.text}”")
     return Outcome("pass", detail=f"{len(contact.agent_turns)} agent turns checked")
 
 
