@@ -72,10 +72,79 @@ class ForbiddenPhraseRule(_Strict):
 
 
 class SilenceRule(_Strict):
-    """Voice: the longest gap between utterances must stay within the limit."""
+    """Voice: the longest silence (and optionally total non-talk and hold time) within limits.
+
+    Measured from the transcript's timings, else the recording's (voice activity detection or
+    Contact Lens), else the CDR's hold time — whichever exists.
+    """
 
     type: Literal["max_silence"]
     max_seconds: float = Field(gt=0)
+    max_total_non_talk_seconds: float | None = Field(default=None, gt=0)
+    max_hold_seconds: float | None = Field(default=None, gt=0)
+
+
+class RequiredInformationRule(_Strict):
+    """Completeness of the answer: for a topic, every fact the agent must state (each a phrase set)."""
+
+    type: Literal["required_information"]
+    topics: dict[str, dict[str, PhraseSet]]  # topic -> fact name -> phrases per language
+    fuzzy_threshold: int = Field(default=88, ge=50, le=100)
+
+
+class RecordingNoticeRule(_Strict):
+    """The customer was told the call is recorded: by the IVR of the listed queues, or said in the call."""
+
+    type: Literal["recording_notice"]
+    phrases: PhraseSet
+    within_first_turns: int = Field(default=3, ge=1)
+    announced_by_ivr_queues: list[str] = []
+    fuzzy_threshold: int = Field(default=88, ge=50, le=100)
+
+
+class CallingHoursRule(_Strict):
+    """Outbound calls only within the permitted local hours of the customer."""
+
+    type: Literal["calling_hours"]
+    earliest: str = Field(pattern=r"^\d{2}:\d{2}$")  # "09:00"
+    latest: str = Field(pattern=r"^\d{2}:\d{2}$")  # "20:00"
+    weekend_earliest: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")
+    weekend_latest: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")
+    customer_timezone: str = "Asia/Almaty"
+
+    _tz = field_validator("customer_timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+
+class ContactFrequencyRule(_Strict):
+    """Outbound calls to one customer: at most N a day and M a week (debt-collection style limits)."""
+
+    type: Literal["contact_frequency"]
+    max_per_day: int | None = Field(default=None, ge=1)
+    max_per_week: int | None = Field(default=None, ge=1)
+
+
+class InterruptionsRule(_Strict):
+    """The agent talks over the customer at most N times (from timings or the recording)."""
+
+    type: Literal["interruptions"]
+    max_count: int = Field(ge=0)
+
+
+class RequiredActionsRule(_Strict):
+    """Per topic, the actions that must appear in the action log, in this order, optionally in time."""
+
+    type: Literal["required_actions"]
+    topics: dict[str, list[str]]
+    max_seconds_after_end: float | None = Field(default=None, ge=0)
+
+
+class ResolutionRule(_Strict):
+    """First-contact resolution: no repeat contact by the customer on the same topic within N days,
+    and the contact was not transferred or abandoned."""
+
+    type: Literal["resolution"]
+    repeat_within_days: float = Field(default=3, gt=0)
+    failing_dispositions: list[str] = ["transferred", "abandoned"]
 
 
 class ResponseTimeRule(_Strict):
@@ -98,7 +167,7 @@ class SensitiveDataRule(_Strict):
     """The agent must not say or write a full card number, national ID or password."""
 
     type: Literal["sensitive_data"]
-    detect: list[Literal["card_number", "national_id", "password"]] = ["card_number", "national_id"]
+    detect: list[Literal["card_number", "national_id", "password"]] = ["card_number", "national_id", "password"]
 
 
 class ManualRule(_Strict):
@@ -109,9 +178,13 @@ class ManualRule(_Strict):
 
 Rule = Annotated[
     RequiredPhraseRule | ForbiddenPhraseRule | SilenceRule | ResponseTimeRule | ActionOrderRule
-    | SensitiveDataRule | ManualRule,
+    | SensitiveDataRule | ManualRule | RequiredInformationRule | RecordingNoticeRule | CallingHoursRule
+    | ContactFrequencyRule | InterruptionsRule | RequiredActionsRule | ResolutionRule,
     Field(discriminator="type"),
 ]
+RULE_TYPES = ("required_phrase", "forbidden_phrase", "max_silence", "response_time", "action_order",
+              "sensitive_data", "manual", "required_information", "recording_notice", "calling_hours",
+              "contact_frequency", "interruptions", "required_actions", "resolution")
 
 
 class Title(_Strict):
@@ -248,8 +321,7 @@ def _format_location(loc: tuple[Any, ...], data: Any) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in {"required_phrase", "forbidden_phrase", "max_silence", "response_time",
-                      "action_order", "sensitive_data", "manual"} and parts and parts[-1] == ".rule":
+        elif item in RULE_TYPES and parts and parts[-1] == ".rule":
             continue  # the discriminator's branch name is noise for the reader
         else:
             parts.append(f".{item}")

@@ -12,7 +12,8 @@ from contactqa.runtime import new_run_id
 @task(name="autoqa-findings")
 def autoqa_findings(config_path: str, run_id: str) -> dict:
     project = load_project(config_path)
-    summary = run_autoqa(project.warehouse_path, project.scorecard(), project.error_catalogue(), run_id)
+    summary = run_autoqa(project.warehouse_path, project.scorecard(), project.error_catalogue(), run_id,
+                         timezone=project.config.timezone)
     return {"contacts": summary.contacts, "findings": summary.findings,
             "scorecard_version": summary.scorecard_version, "by_result": dict(summary.by_result())}
 

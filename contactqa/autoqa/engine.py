@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timezone as tz
 from pathlib import Path
 from typing import Callable
 
 import duckdb
 import pandas as pd
 
+from contactqa.autoqa.context import enrich
 from contactqa.autoqa.language import Utterance
 from contactqa.autoqa.rules import Contact, evaluate
 from contactqa.config import ErrorCatalogue, Scorecard
@@ -68,7 +69,7 @@ def _agent_names(full_name: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(variants))
 
 
-def _load_batch(con: duckdb.DuckDBPyConnection, contact_ids: list[str]) -> list[Contact]:
+def _load_batch(con: duckdb.DuckDBPyConnection, contact_ids: list[str], timezone: str) -> list[Contact]:
     ids = pd.DataFrame({"contact_id": contact_ids})
     con.register("_ids", ids)
     contacts = {
@@ -87,22 +88,24 @@ def _load_batch(con: duckdb.DuckDBPyConnection, contact_ids: list[str]) -> list[
         if cid in contacts:
             contacts[cid].actions.append((at, action))
             contacts[cid].has_action_log = True
+    enrich(con, list(contacts.values()), timezone)
     con.unregister("_ids")
     return [contacts[c] for c in contact_ids if c in contacts]
 
 
 def run_autoqa(warehouse_path: Path, scorecard: Scorecard, catalogue: ErrorCatalogue, run_id: str,
+               timezone: str = "UTC",
                progress: Callable[[int, int], None] | None = None) -> AutoQASummary:
     summary = AutoQASummary(scorecard_version=scorecard.version)
     criteria = scorecard.criteria()
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(tz.utc).replace(tzinfo=None)
     with connect(warehouse_path) as con:
         store_scorecard(con, scorecard, catalogue)
         all_ids = [cid for (cid,) in con.execute("SELECT contact_id FROM raw.contacts ORDER BY contact_id").fetchall()]
         for start in range(0, len(all_ids), BATCH):
             batch_ids = all_ids[start:start + BATCH]
             rows = []
-            for contact in _load_batch(con, batch_ids):
+            for contact in _load_batch(con, batch_ids, timezone):
                 for criterion in criteria:
                     if contact.channel not in criterion.channels:
                         continue

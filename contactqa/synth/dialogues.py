@@ -225,7 +225,12 @@ class _Builder:
         pieces["CO"] = self.common("out_company", capitalize=False)
         pieces["ASK"] = self.common("out_ask", capitalize=False)
         order = self.rng.choice((("G", "I", "CO", "ASK"), ("G", "CO", "I", "ASK"), ("I", "CO", "G", "ASK")))
-        return self._join([(k, pieces[k]) for k in order if k in pieces])
+        opening = self._join([(k, pieces[k]) for k in order if k in pieces])
+        if self.spec.channel == "voice":
+            # Said after the customer confirms who they are would be more natural, but keeping it in the
+            # opening keeps the turn structure (and every other fault's placement) unchanged.
+            opening = self._join([("O", opening), ("RN", self.common("out_recording_notice", capitalize=False))])
+        return opening
 
     def pairs(self, pool: tuple[tuple[str, str], ...], n: int, ask_first: str = "agent") -> None:
         answer = "customer" if ask_first == "agent" else "agent"

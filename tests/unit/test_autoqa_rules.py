@@ -134,3 +134,111 @@ def test_adding_a_phrase_to_the_yaml_changes_the_result(tmp_path):
     edited.write_text(source.replace("ru: [здравствуйте,", "ru: [салют, здравствуйте,"), encoding="utf-8")
     greeting = next(c for c in load_model(Scorecard, edited).criteria() if c.id == "GREETING")
     assert evaluate(greeting, contact).result == "pass"
+
+
+# --- rule types beyond the phrases ------------------------------------------------------------
+
+def outbound(at_utc: datetime, **kw):
+    contact = call(("agent", 0, 2000, "добрый день, это Айгерим из банка, разговор записывается"), **kw)
+    contact.direction, contact.started_at, contact.has_customer = "outbound", at_utc, True
+    return contact
+
+
+def test_calling_hours_in_the_customers_local_time():
+    # 16:30 UTC is 21:30 in Almaty on a Monday: allowed until 22:00; 17:30 UTC is 22:30: not allowed.
+    assert result("CALLING_HOURS", outbound(datetime(2026, 11, 2, 16, 30))).result == "pass"
+    late = result("CALLING_HOURS", outbound(datetime(2026, 11, 2, 17, 30)))
+    assert late.result == "fail" and "22:30" in late.detail
+    # Saturday 20:30 local: weekends end at 20:00.
+    assert result("CALLING_HOURS", outbound(datetime(2026, 11, 7, 15, 30))).result == "fail"
+    inbound = call(("agent", 0, 1, "да"))
+    assert result("CALLING_HOURS", inbound).result == "na"
+
+
+def test_collection_call_frequency():
+    contact = outbound(datetime(2026, 11, 2, 6))
+    contact.topic = "collections"
+    contact.outbound_same_day, contact.outbound_same_week = 2, 2
+    assert result("CALL_FREQUENCY", contact).result == "fail"
+    contact.outbound_same_day, contact.outbound_same_week = 1, 3
+    assert "a week" in result("CALL_FREQUENCY", contact).detail
+    contact.outbound_same_week = 2
+    assert result("CALL_FREQUENCY", contact).result == "pass"
+    contact.topic = "callback"
+    assert result("CALL_FREQUENCY", contact).result == "na"
+
+
+def test_recording_notice_by_agent_or_ivr():
+    spoken = outbound(datetime(2026, 11, 2, 6))
+    assert result("RECORDING_NOTICE", spoken).result == "pass"
+    silent = call(("agent", 0, 1000, "добрый день, это Айгерим"))
+    silent.direction = "outbound"
+    assert result("RECORDING_NOTICE", silent).result == "fail"
+    ivr = call(("agent", 0, 1000, "добрый день"))
+    ivr.direction, ivr.queue = "inbound", "cards"
+    outcome = result("RECORDING_NOTICE", ivr)
+    assert outcome.result == "pass" and "IVR" in outcome.detail
+
+
+def test_silence_from_the_recording_when_there_is_no_transcript():
+    contact = call()
+    contact.metrics = {"metrics_source": "vad", "longest_silence_s": 52.0, "longest_silence_at_ms": 61000,
+                       "non_talk_s": 80.0, "interruptions": 4}
+    outcome = result("SILENCE", contact)
+    assert outcome.result == "fail" and outcome.offset_ms == 61000 and "from the recording" in outcome.detail
+    assert result("INTERRUPTIONS", contact).result == "fail"
+    contact.hold_s = 240
+    assert "on hold 240 s" in result("SILENCE", contact).detail
+
+
+def test_interruptions_from_transcript_timings():
+    contact = call(("customer", 0, 5000, "я хотела спросить про"), ("agent", 3000, 6000, "да-да понятно"),
+                   ("customer", 6500, 9000, "так вот"), ("agent", 8000, 9500, "секунду"),
+                   ("customer", 10000, 14000, "и ещё"), ("agent", 13000, 15000, "ага"))
+    outcome = result("INTERRUPTIONS", contact)
+    assert outcome.result == "fail" and outcome.offset_ms == 3000 and "3 time(s)" in outcome.detail
+
+
+def test_required_information_per_topic():
+    told = call(("agent", 0, 1, "перевыпуск оформлен, новая карта будет готова через пять рабочих дней"))
+    told.topic = "card_reissue"
+    assert result("INFO_COMPLETE", told).result == "pass"
+    untold = call(("agent", 0, 1, "перевыпуск оформлен, старая карта работает до конца месяца"))
+    untold.topic = "card_reissue"
+    outcome = result("INFO_COMPLETE", untold)
+    assert outcome.result == "fail" and "term" in outcome.detail
+    other = call(("agent", 0, 1, "да"))
+    other.topic = "billing"
+    assert result("INFO_COMPLETE", other).result == "na"
+
+
+def test_required_actions_missing_out_of_order_and_late():
+    def with_actions(actions, topic="card_reissue"):
+        contact = call(actions=actions)
+        contact.topic, contact.ended_at = topic, datetime(2026, 11, 2, 9, 5)
+        return contact
+    assert result("ACTIONS_DONE", with_actions([(10, "verify-identity"), (60, "reissue-card")])).result == "pass"
+    assert "missing reissue-card" in result("ACTIONS_DONE", with_actions([(10, "verify-identity")])).detail
+    assert "out of order" in result("ACTIONS_DONE", with_actions([(10, "reissue-card"), (60, "verify-identity")])).detail
+    assert "late" in result("ACTIONS_DONE", with_actions([(10, "verify-identity"), (2000, "reissue-card")])).detail
+
+
+def test_first_contact_resolution():
+    contact = call(("agent", 0, 1, "да"))
+    contact.has_customer = True
+    contact.next_same_topic_after_s, contact.next_same_topic_contact_id = 26 * 3600, "c2"
+    outcome = result("FIRST_CONTACT_RESOLUTION", contact)
+    assert outcome.result == "fail" and "c2" in outcome.detail
+    contact.next_same_topic_after_s = 5 * 86400
+    assert result("FIRST_CONTACT_RESOLUTION", contact).result == "pass"
+    transferred = call(("agent", 0, 1, "да"), disposition="transferred")
+    assert result("FIRST_CONTACT_RESOLUTION", transferred).result == "fail"
+
+
+def test_spoken_card_number_and_password():
+    spoken = call(("agent", 0, 1, "номер карты четыре один один один один один один один один один один один один один один один"))
+    assert result("PII_DISCLOSURE", spoken).result == "fail"
+    password = call(("agent", 0, 1, "ваш временный пароль Qwe12345, смените его при входе"))
+    assert result("PII_DISCLOSURE", password).detail == "password or PIN disclosed"
+    safe = call(("agent", 0, 1, "никому не сообщайте пароль и код из смс, сумма двадцать пять тысяч"))
+    assert result("PII_DISCLOSURE", safe).result == "pass"
