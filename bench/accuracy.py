@@ -36,7 +36,7 @@ FAULT_CRITERION = {
 def project_file(out: Path) -> Path:
     data = yaml.safe_load((DEFAULT_CONFIG_DIR / "contactqa.yml").read_text(encoding="utf-8"))
     data.update(warehouse="wh/contactqa.duckdb", output_dir="output")
-    for key in ("scorecard", "error_catalogue", "sampling", "routing", "regulations_dir"):
+    for key in ("scorecard", "error_catalogue", "sampling", "routing", "regulations_dir", "kb_dir"):
         data[key] = str(DEFAULT_CONFIG_DIR / data[key])
     for source in data["sources"]:
         source["location"] = source["location"].replace("../demo/", "")

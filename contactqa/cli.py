@@ -91,6 +91,12 @@ def _print_autoqa(summary: dict) -> None:
     results = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_result"].items()))
     console.print(f"[bold]AutoQA[/] {summary['contacts']} contacts checked against scorecard "
                   f"{summary['scorecard_version']}: {summary['findings']} findings ({results})")
+    knowledge = summary.get("knowledge")
+    if knowledge:
+        console.print(f"[bold]Knowledge[/] {knowledge['clauses']} regulation clauses and {knowledge['articles']} "
+                      f"knowledge-base articles indexed; {knowledge['knowledge_rows']} article matches for contacts")
+        for problem in knowledge["document_problems"]:
+            console.print(f"[yellow]note[/] {problem}", highlight=False)
 
 
 def _print_build(summary: dict) -> None:
@@ -318,7 +324,7 @@ def demo(
     default = load_project(DEFAULT_CONFIG_DIR / "contactqa.yml")
     data = default.config.model_dump(mode="json")
     data.update(warehouse="warehouse/contactqa.duckdb", output_dir="output")
-    for key in ("scorecard", "error_catalogue", "sampling", "routing", "regulations_dir"):
+    for key in ("scorecard", "error_catalogue", "sampling", "routing", "regulations_dir", "kb_dir"):
         data[key] = str(default.resolve(data[key]))
     for source in data["sources"]:
         source["location"] = source["location"].replace("../demo/", "")

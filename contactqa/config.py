@@ -298,6 +298,7 @@ class ProjectConfig(_Strict):
     sampling: str = str(DEFAULT_CONFIG_DIR / "sampling.yml")
     routing: str = str(DEFAULT_CONFIG_DIR / "routing.yml")
     regulations_dir: str = str(DEFAULT_CONFIG_DIR / "regulations")
+    kb_dir: str = str(DEFAULT_CONFIG_DIR / "kb")  # knowledge-base articles (Markdown), matched to contacts
     report_languages: list[Literal["en", "ru"]] = ["en", "ru"]
     templates_dir: str | None = None  # the centre's own templates, searched before reports/
     sources: list[Source] = []

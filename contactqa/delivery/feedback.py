@@ -189,7 +189,8 @@ def feedback_context(con: Any, marts_schema: str, agent: dict[str, Any], languag
         entry = focus.setdefault(f["criterion_id"], {
             "criterion_id": f["criterion_id"], "title": f["criterion_title"], "count": 0,
             "regulation_ref": f["regulation_ref"], "is_critical": f["is_critical"] or f["severity"] == "critical",
-            "error_code": f["error_code"], "error_title": f["error_title"]})
+            "error_code": f["error_code"], "error_title": f["error_title"],
+            "clause_title": f["clause_title"], "clause_text": f["clause_text"]})
         entry["count"] += 1
     focus_list = sorted(focus.values(), key=lambda e: (not e["is_critical"], -e["count"], e["criterion_id"]))
     return {

@@ -60,6 +60,22 @@ def localize(row: dict[str, Any], field: str, language: str) -> str | None:
     return value if value else row.get(f"{field}_en")
 
 
+_CYRILLIC_LETTER = re.compile(r"[а-яёәғқңөұүһі]", re.IGNORECASE)
+_LATIN_LETTER = re.compile(r"[a-z]", re.IGNORECASE)
+
+
+def in_language(text: str | None, language: str) -> str | None:
+    """The reader's half of a bilingual text written "English / Русский" (the regulations and
+    knowledge-base articles are): 'Greeting / Приветствие' -> 'Приветствие' for ru, 'Greeting'
+    for any other language. Text in one language only comes back whole."""
+    if not text or " / " not in text:
+        return text
+    parts = [part.strip() for part in text.split(" / ") if part.strip()]
+    russian = [len(_CYRILLIC_LETTER.findall(p)) > len(_LATIN_LETTER.findall(p)) for p in parts]
+    wanted = [p for p, is_russian in zip(parts, russian) if is_russian == (language == "ru")]
+    return " ".join(wanted) if wanted and len(wanted) < len(parts) else text
+
+
 class Marts:
     """Queries over the scoring marts for one period (or all periods when `period` is None)."""
 
@@ -162,11 +178,16 @@ class Marts:
                    count(*) FILTER (WHERE result_source = 'manual' AND is_agreement) AS agreed
             FROM {self.s}.fct_criterion_results WHERE {self._p()}
             GROUP BY criterion_id ORDER BY min(section_id), criterion_id""", self._pp())
+        agreement: dict[str, list[dict[str, Any]]] = {}
+        for a in self.rule_agreement():
+            agreement.setdefault(a["criterion_id"], []).append(a)
         for r in found:
             judged = r["passed"] + r["failed"]
             r["pass_rate"] = r["passed"] / judged if judged else None
             r["agreement_rate"] = r["agreed"] / r["reviewed"] if r["reviewed"] else None
             r["title"] = localize(r, "criterion_title", self.language)
+            # AutoQA's pass/fail against the evaluators' (fct_rule_agreement), per rule type
+            r["rule_agreement"] = agreement.get(r["criterion_id"], [])
         return found
 
     def monitoring_sample(self) -> list[dict[str, Any]]:
@@ -182,11 +203,21 @@ class Marts:
             ORDER BY m.period, full_name, m.sample_rank, m.contact_id""", self._pp())
 
     def findings(self, *, agent_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Failed criteria with their evidence, critical ones first."""
+        """Failed criteria with their evidence, critical ones first.
+
+        Each carries the clause it breaks (`clause_title`, `clause_text`, in the reader's language;
+        None when the regulations were not indexed) and the knowledge-base article that best
+        answers the contact's customer (`kb_article_id`, `kb_article_title`; None when none matched).
+        """
+        knowledge = table_exists(self.con, self.s, "fct_contact_knowledge")
         found = rows(self.con, f"""
-            SELECT r.*, coalesce(a.full_name, r.agent_id) AS full_name, a.team
+            SELECT r.*, coalesce(a.full_name, r.agent_id) AS full_name, a.team,
+                   {'k.article_id' if knowledge else 'NULL'} AS kb_article_id,
+                   {'k.title' if knowledge else 'NULL'} AS kb_article_title_both
             FROM {self.s}.fct_criterion_results r
             LEFT JOIN {self.s}.dim_agents a ON a.agent_id = r.agent_id
+            {f'LEFT JOIN {self.s}.fct_contact_knowledge k ON k.contact_id = r.contact_id AND k.rank = 1'
+             if knowledge else ''}
             WHERE r.result = 'fail' AND {self._p('r.period')}
               AND (CAST(? AS VARCHAR) IS NULL OR r.agent_id = ?)
             ORDER BY (r.is_critical OR r.severity = 'critical') DESC, (r.evidence_quote IS NULL),
@@ -195,6 +226,35 @@ class Marts:
         for r in found:
             r["criterion_title"] = localize(r, "criterion_title", self.language)
             r["error_title"] = localize(r, "error_title", self.language)
+            # marts built before the regulations were indexed have no clause columns
+            r.setdefault("regulation_title", None)
+            r.setdefault("regulation_text", None)
+            r["clause_title"] = in_language(r["regulation_title"], self.language)
+            r["clause_text"] = in_language(r["regulation_text"], self.language)
+            r["kb_article_title"] = in_language(r.pop("kb_article_title_both"), self.language)
+        return found
+
+    def rule_agreement(self) -> list[dict[str, Any]]:
+        """How often each automatic rule agreed with the evaluators in the period(s): counts added
+        over periods, percentages recomputed from them. Empty when the mart is not built yet."""
+        if not table_exists(self.con, self.s, "fct_rule_agreement"):
+            return []
+        found = rows(self.con, f"""
+            SELECT criterion_id, rule_type, any_value(criterion_title_en) AS criterion_title_en,
+                   any_value(criterion_title_ru) AS criterion_title_ru, bool_or(is_critical) AS is_critical,
+                   sum(n_compared)::BIGINT AS n_compared, sum(both_fail)::BIGINT AS both_fail,
+                   sum(auto_fail_human_pass)::BIGINT AS auto_fail_human_pass,
+                   sum(auto_pass_human_fail)::BIGINT AS auto_pass_human_fail, sum(both_pass)::BIGINT AS both_pass
+            FROM {self.s}.fct_rule_agreement WHERE {self._p()}
+            GROUP BY criterion_id, rule_type HAVING sum(n_compared) > 0
+            ORDER BY criterion_id, rule_type""", self._pp())
+        for r in found:
+            flagged = r["both_fail"] + r["auto_fail_human_pass"]
+            failed_by_humans = r["both_fail"] + r["auto_pass_human_fail"]
+            r["agreement"] = (r["both_fail"] + r["both_pass"]) / r["n_compared"]
+            r["precision"] = r["both_fail"] / flagged if flagged else None
+            r["recall"] = r["both_fail"] / failed_by_humans if failed_by_humans else None
+            r["title"] = localize(r, "criterion_title", self.language)
         return found
 
     def agent_contacts(self, agent_id: str) -> list[dict[str, Any]]:

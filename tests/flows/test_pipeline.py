@@ -25,7 +25,7 @@ def centre(tmp_path_factory):
     default = load_project(DEFAULT_CONFIG_DIR / "contactqa.yml")
     data = default.config.model_dump(mode="json")
     data.update(warehouse="wh/contactqa.duckdb", output_dir="out")
-    for key in ("scorecard", "error_catalogue", "sampling", "routing", "regulations_dir"):
+    for key in ("scorecard", "error_catalogue", "sampling", "routing", "regulations_dir", "kb_dir"):
         data[key] = str(default.resolve(data[key]))
     for source in data["sources"]:
         source["location"] = source["location"].replace("../demo/", "")

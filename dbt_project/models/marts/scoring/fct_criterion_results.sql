@@ -8,6 +8,13 @@ error_catalogue as (
 
     select * from {{ ref('stg_autoqa__error_catalogue') }}
 
+),
+
+-- the clause the criterion enforces, as written in config/regulations/*.md (empty until AutoQA indexed them)
+regulation_clauses as (
+
+    select * from {{ ref('stg_autoqa__regulation_clauses') }}
+
 )
 
 select
@@ -35,6 +42,8 @@ select
     cast(results.evaluator_id as {{ dbt.type_string() }}) as evaluator_id,
     cast(results.evaluator_comment as {{ dbt.type_string() }}) as evaluator_comment,
     cast(results.regulation_ref as {{ dbt.type_string() }}) as regulation_ref,
+    cast(regulation_clauses.clause_title as {{ dbt.type_string() }}) as regulation_title,
+    cast(regulation_clauses.clause_text as {{ dbt.type_string() }}) as regulation_text,
     cast(results.error_code as {{ dbt.type_string() }}) as error_code,
     cast(error_catalogue.error_title_en as {{ dbt.type_string() }}) as error_title_en,
     cast(error_catalogue.error_title_ru as {{ dbt.type_string() }}) as error_title_ru,
@@ -45,3 +54,5 @@ select
 from results
 left join error_catalogue
     on results.error_code = error_catalogue.error_code
+left join regulation_clauses
+    on results.regulation_ref = regulation_clauses.clause_id
