@@ -9,6 +9,7 @@ bare traceback.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -213,6 +214,13 @@ class Section(_Strict):
 class Scorecard(_Strict):
     version: str
     name: str
+    # The first local day whose contacts this version checks; None = from the beginning. A contact is
+    # checked by the version in force on its day, and keeps that version once its period is closed.
+    effective_from: date | None = None
+    # What a failed critical criterion does: `contact` scores the contact 0; `section` scores its
+    # section 0 (and the contact loses that section's points); `separate` leaves the score alone and
+    # reports the critical-error rate beside it.
+    critical_effect: Literal["contact", "section", "separate"] = "contact"
     sections: list[Section] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -247,10 +255,70 @@ class ErrorCatalogue(_Strict):
         return {e.code for e in self.errors}
 
 
+class SamplingTriggers(_Strict):
+    """What makes a contact worth a targeted look, beside the random sample."""
+
+    autoqa_critical: bool = True  # AutoQA failed a critical criterion
+    repeat_contact: bool = True  # the customer came back on the same topic (resolution rule failed)
+    long_silence_seconds: float | None = Field(default=60, gt=0)  # longest silence at least this
+    complaint_topics: list[str] = ["complaint"]
+    low_csat_max: int | None = Field(default=2, ge=0)  # CSAT at or below this, where the CDR has one
+
+
+class TargetedPicks(_Strict):
+    enabled: bool = True
+    cap_per_agent: int = Field(default=3, ge=0)  # per agent x period: targeted picks never crowd the random ones
+    triggers: SamplingTriggers = SamplingTriggers()
+
+
+class SamplingExclusions(_Strict):
+    """Contacts the plan never samples (they are still counted and still checked by AutoQA)."""
+
+    min_talk_seconds: float = Field(default=0, ge=0)  # calls shorter than this (a wrong number, a hang-up)
+    queues: list[str] = []  # test or internal queues
+    customer_numbers: list[str] = []  # internal and test numbers, written as dialled (+7 701 000 00 00)
+
+
+class Evaluator(_Strict):
+    id: str
+    team: str | None = None  # with `avoid_own_team`, never assigned this team's agents
+
+
+class SampleAssignment(_Strict):
+    evaluators: list[Evaluator] = []
+    avoid_own_team: bool = False
+
+
 class SamplingPlan(_Strict):
+    """The monitoring plan (seed skill 1.1): who is sampled, how many, and who evaluates them."""
+
     seed: int = 20261101
-    per_agent_per_channel: int = Field(default=2, ge=0)
-    include_critical: bool = True
+    period: Literal["week", "month"] = "month"  # quotas are per agent x this period x channel
+    quotas: dict[Literal["voice", "chat", "email"], int] = {"voice": 2, "chat": 2}
+    spread_over_days: bool = True  # stratify the random picks by day: no day gets two before every day has one
+    margin_of_error_pct: float = Field(default=10, gt=0, le=50)  # sufficiency: +/- score points at 95%
+    targeted: TargetedPicks = TargetedPicks()
+    exclusions: SamplingExclusions = SamplingExclusions()
+    assignment: SampleAssignment = SampleAssignment()
+    # Older plan files: one quota for every channel, and whether critical AutoQA failures are added.
+    per_agent_per_channel: int | None = Field(default=None, ge=0)
+    include_critical: bool | None = None
+
+    @model_validator(mode="after")
+    def _legacy_keys(self) -> "SamplingPlan":
+        if any(q < 0 for q in self.quotas.values()):
+            raise ValueError("quotas must be 0 or more")
+        return self
+
+    def quota(self, channel: str) -> int:
+        if self.per_agent_per_channel is not None:
+            return self.per_agent_per_channel
+        return self.quotas.get(channel, 0)  # type: ignore[call-overload]
+
+    def critical_trigger(self) -> bool:
+        if self.include_critical is not None:
+            return self.include_critical
+        return self.targeted.triggers.autoqa_critical
 
 
 class SmtpSettings(_Strict):
@@ -267,6 +335,11 @@ class Routing(_Strict):
     cc_supervisor: bool = True
     default_language: Literal["en", "ru"] = "en"
     smtp: SmtpSettings | None = None
+    # Feedback goes out per closed period of these types (agents get one email per closed month by default).
+    feedback_periods: list[Literal["week", "month"]] = Field(default=["month"], min_length=1)
+    # How many of the latest closed periods a run may send for the first time: a new installation on a
+    # year of history emails the last month, not twelve. Revisions of periods already sent always go.
+    feedback_lookback: int = Field(default=1, ge=1)
 
 
 # --- sources and the project file ---------------------------------------------------------
@@ -292,8 +365,10 @@ class Source(_Strict):
 class ProjectConfig(_Strict):
     warehouse: str = "warehouse/contactqa.duckdb"
     output_dir: str = "output"
-    timezone: str = "UTC"
-    scorecard: str = str(DEFAULT_CONFIG_DIR / "scorecard.yml")
+    timezone: str = "UTC"  # the centre's: weeks and months are local, reports show local times
+    close_after_days: int = Field(default=3, ge=0)  # a period stays open this many days after its last day
+    # One scorecard file, or several versions each with its `effective_from`.
+    scorecard: str | list[str] = str(DEFAULT_CONFIG_DIR / "scorecard.yml")
     error_catalogue: str = str(DEFAULT_CONFIG_DIR / "error_catalogue.yml")
     sampling: str = str(DEFAULT_CONFIG_DIR / "sampling.yml")
     routing: str = str(DEFAULT_CONFIG_DIR / "routing.yml")
@@ -382,8 +457,26 @@ class Project:
     def templates_dir(self) -> Path | None:
         return self.resolve(self.config.templates_dir) if self.config.templates_dir else None
 
+    def scorecard_paths(self) -> list[Path]:
+        files = self.config.scorecard if isinstance(self.config.scorecard, list) else [self.config.scorecard]
+        return [self.resolve(f) for f in files]
+
+    def scorecards(self) -> list[Scorecard]:
+        """Every configured scorecard version, oldest `effective_from` first."""
+        loaded = [(load_model(Scorecard, path), path) for path in self.scorecard_paths()]
+        seen: dict[str, Path] = {}
+        for card, path in loaded:
+            if card.version in seen:
+                raise ConfigError(path, [f"version: {card.version!r} is also the version of {seen[card.version]}"])
+            seen[card.version] = path
+        undated = [path for card, path in loaded if card.effective_from is None]
+        if len(loaded) > 1 and undated:
+            raise ConfigError(undated[0], ["effective_from: required when the project lists several scorecards"])
+        return [card for card, _ in sorted(loaded, key=lambda cp: cp[0].effective_from or date.min)]
+
     def scorecard(self) -> Scorecard:
-        return load_model(Scorecard, self.resolve(self.config.scorecard))
+        """The newest scorecard version (the one new contacts are checked by)."""
+        return self.scorecards()[-1]
 
     def error_catalogue(self) -> ErrorCatalogue:
         return load_model(ErrorCatalogue, self.resolve(self.config.error_catalogue))
@@ -407,20 +500,26 @@ class Project:
             smtp_user=smtp.user if smtp else None,
             smtp_password=os.environ.get(smtp.password_env) if smtp else None,
             smtp_starttls=smtp.starttls if smtp else True, smtp_ssl=smtp.ssl if smtp else False,
+            # which periods go out and when they count as closed; contact times shown in the centre's zone
+            timezone=self.config.timezone, close_after_days=self.config.close_after_days,
+            feedback_periods=list(routing.feedback_periods), lookback=routing.feedback_lookback,
         )
 
     def validate_all(self) -> list[str]:
         """Load every file the project names and cross-check them; returns a line per file checked."""
         checked = [f"project: {self.path}"]
-        scorecard = self.scorecard()
-        checked.append(f"scorecard: {self.config.scorecard} (version {scorecard.version}, "
-                       f"{len(scorecard.criteria())} criteria)")
         catalogue = self.error_catalogue()
+        self.scorecards()  # the versions agree with each other
+        for path in self.scorecard_paths():
+            scorecard = load_model(Scorecard, path)
+            since = f", in force from {scorecard.effective_from}" if scorecard.effective_from else ""
+            checked.append(f"scorecard: {path} (version {scorecard.version}{since}, "
+                           f"{len(scorecard.criteria())} criteria, critical effect: {scorecard.critical_effect})")
+            unknown = [f"sections: criterion {c.id}: error_code {c.error_code!r} is not in the error catalogue"
+                       for c in scorecard.criteria() if c.error_code not in catalogue.codes()]
+            if unknown:
+                raise ConfigError(path, unknown)
         checked.append(f"error catalogue: {self.config.error_catalogue} ({len(catalogue.errors)} codes)")
-        unknown = [f"sections: criterion {c.id}: error_code {c.error_code!r} is not in the error catalogue"
-                   for c in scorecard.criteria() if c.error_code not in catalogue.codes()]
-        if unknown:
-            raise ConfigError(self.resolve(self.config.scorecard), unknown)
         self.sampling()
         checked.append(f"sampling plan: {self.config.sampling}")
         self.routing()

@@ -19,7 +19,10 @@ from contactqa.sources.tabular import cell_text, read_records, read_xlsx_records
 REQUIRED = ["evaluation_id", "contact_id", "evaluator_id", "criterion_id", "result"]
 _TRUE = {"true", "1", "yes", "y", "t", "да", "истина"}
 RESULTS = {"pass": "pass", "fail": "fail", "na": "na", "n/a": "na",
-           "пройден": "pass", "не пройден": "fail", "н/п": "na", "не применимо": "na", "да": "pass", "нет": "fail"}
+           "пройден": "pass", "не пройден": "fail", "н/п": "na", "не применимо": "na", "да": "pass", "нет": "fail",
+           # the contact cannot be evaluated at all (wrong agent, no audio, test call; the reason in the
+           # comment): the sampling plan replaces it with the next contact of its stratum
+           "unusable": "unusable", "непригоден": "unusable", "непригодно": "unusable", "брак": "unusable"}
 _TEXT_TIME_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y")
 
 

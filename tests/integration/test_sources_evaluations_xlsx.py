@@ -113,5 +113,5 @@ def test_workbook_through_ingest_balances(tmp_path):
         assert con.execute("SELECT result, count(*) FROM raw.evaluations GROUP BY 1 ORDER BY 1").fetchall() == [
             ("fail", 1), ("na", 1), ("pass", 2)]
         quarantined = dict(con.execute("SELECT record_locator, reasons FROM raw.quarantine").fetchall())
-    assert "result must be pass, fail or na" in quarantined["Оценки!row 7"]
+    assert "result must be pass, fail, na or unusable" in quarantined["Оценки!row 7"]
     assert set(quarantined) == {"Оценки!row 7", "Оценки!row 8", "Оценки!row 9"}
