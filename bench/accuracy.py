@@ -80,8 +80,8 @@ def main() -> None:
     for source in project.config.sources:
         ingest_source(project.warehouse_path, project, source, "bench")
     started = time.perf_counter()
-    summary = run_autoqa(project.warehouse_path, project.scorecard(), project.error_catalogue(), "bench",
-                         timezone=project.config.timezone)
+    summary = run_autoqa(project.warehouse_path, project.scorecards(), project.error_catalogue(), "bench",
+                         timezone=project.config.timezone, close_after_days=project.config.close_after_days)
     seconds = time.perf_counter() - started
     print(f"AutoQA: {summary.contacts} contacts in {seconds:.1f} s ({summary.contacts / seconds:.0f} contacts/s)")
     print(f"{'fault':24} {'true':>6} {'flagged':>8} {'hit':>6} {'precision':>10} {'recall':>8}")

@@ -134,6 +134,7 @@ CREATE TABLE IF NOT EXISTS raw.ingest_runs (
     rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
     top_reasons VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP
 );
+-- Append-only history: a check adds its findings under its run_id and never deletes older ones.
 CREATE TABLE IF NOT EXISTS autoqa.findings (
     contact_id VARCHAR, criterion_id VARCHAR, rule_id VARCHAR, rule_type VARCHAR,
     result VARCHAR, evidence_quote VARCHAR, evidence_speaker VARCHAR,
@@ -148,6 +149,22 @@ CREATE TABLE IF NOT EXISTS autoqa.scorecard_criteria (
 );
 CREATE TABLE IF NOT EXISTS autoqa.error_catalogue (
     error_code VARCHAR, title_en VARCHAR, title_ru VARCHAR, error_group VARCHAR, severity VARCHAR
+);
+-- Every scorecard version AutoQA has used, with its full definition: a version never changes once
+-- stored, and a version that left the config files can still re-check its own contacts.
+CREATE TABLE IF NOT EXISTS autoqa.scorecard_versions (
+    scorecard_version VARCHAR PRIMARY KEY, name VARCHAR, effective_from DATE, critical_effect VARCHAR,
+    definition_json VARCHAR, definition_hash VARCHAR, registered_at TIMESTAMP
+);
+-- Append-only: one row per contact each time AutoQA checks it. A contact's current check is its
+-- latest row (checked_at, then run_id); its current findings are those with that check's run_id.
+CREATE TABLE IF NOT EXISTS autoqa.contact_checks (
+    contact_id VARCHAR, scorecard_version VARCHAR, content_hash VARCHAR, run_id VARCHAR,
+    checked_at TIMESTAMP, check_reason VARCHAR, rescore_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS autoqa.rescores (
+    rescore_id VARCHAR, period VARCHAR, scorecard_version VARCHAR, reason VARCHAR,
+    contacts_rescored BIGINT, requested_at TIMESTAMP, run_id VARCHAR
 );
 """
 

@@ -1,23 +1,37 @@
-"""AutoQA flow: the scorecard applied to every landed contact."""
+"""AutoQA flows: the scorecard applied to the contacts that need a check, and rescoring a period."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from prefect import flow, task
 
-from contactqa.autoqa.engine import run_autoqa
+from contactqa.autoqa.engine import AutoQASummary, rescore_period, run_autoqa
 from contactqa.autoqa.knowledge import index_documents, match_contacts
+from contactqa.autoqa.versions import scorecard_files
 from contactqa.config import load_project
 from contactqa.runtime import new_run_id
 from contactqa.warehouse import connect
 
 
+def _as_date(as_of: str | None) -> date | None:
+    return date.fromisoformat(as_of) if as_of else None
+
+
+def _summary(summary: AutoQASummary) -> dict:
+    return {"contacts": summary.contacts_checked, "findings": summary.findings,
+            "scorecard_version": summary.scorecard_version, "by_result": dict(summary.by_result()),
+            "contacts_checked": summary.contacts_checked, "contacts_skipped": summary.contacts_skipped,
+            "by_reason": dict(summary.by_reason), "versions": dict(summary.versions)}
+
+
 @task(name="autoqa-findings")
-def autoqa_findings(config_path: str, run_id: str) -> dict:
+def autoqa_findings(config_path: str, run_id: str, as_of: str | None = None) -> dict:
     project = load_project(config_path)
-    summary = run_autoqa(project.warehouse_path, project.scorecard(), project.error_catalogue(), run_id,
-                         timezone=project.config.timezone)
-    return {"contacts": summary.contacts, "findings": summary.findings,
-            "scorecard_version": summary.scorecard_version, "by_result": dict(summary.by_result())}
+    summary = run_autoqa(project.warehouse_path, project.scorecards(), project.error_catalogue(), run_id,
+                         timezone=project.config.timezone, close_after_days=project.config.close_after_days,
+                         as_of=_as_date(as_of), scorecard_files=scorecard_files(project.scorecard_paths()))
+    return _summary(summary)
 
 
 @task(name="autoqa-knowledge")
@@ -33,7 +47,26 @@ def autoqa_knowledge(config_path: str, scorecard_version: str) -> dict:
 
 
 @flow(name="autoqa")
-def autoqa_flow(config_path: str, run_id: str | None = None) -> dict:
+def autoqa_flow(config_path: str, run_id: str | None = None, as_of: str | None = None) -> dict:
     run_id = run_id or new_run_id()
-    findings = autoqa_findings(config_path, run_id)
+    findings = autoqa_findings(config_path, run_id, as_of)
     return findings | {"knowledge": autoqa_knowledge(config_path, findings["scorecard_version"])}
+
+
+@task(name="autoqa-rescore")
+def autoqa_rescore(config_path: str, run_id: str, period: str, scorecard_version: str | None,
+                   reason: str | None, as_of: str | None) -> dict:
+    project = load_project(config_path)
+    summary = rescore_period(project.warehouse_path, project.scorecards(), project.error_catalogue(), run_id,
+                             period, scorecard_version, reason, timezone=project.config.timezone,
+                             close_after_days=project.config.close_after_days, as_of=_as_date(as_of),
+                             scorecard_files=scorecard_files(project.scorecard_paths()))
+    return _summary(summary) | {"rescore_id": summary.rescore_id, "period": summary.period,
+                                "requested_version": summary.requested_version, "run_id": run_id,
+                                "reverted_by_next_run": summary.reverted_by_next_run}
+
+
+@flow(name="autoqa-rescore")
+def rescore_flow(config_path: str, period: str, scorecard_version: str | None = None, reason: str | None = None,
+                 run_id: str | None = None, as_of: str | None = None) -> dict:
+    return autoqa_rescore(config_path, run_id or new_run_id(), period, scorecard_version, reason, as_of)
