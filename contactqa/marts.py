@@ -43,6 +43,33 @@ class DbtResult:
     skipped: int = 0
 
 
+def project_vars(project: Any, as_of: str | None = None) -> dict[str, Any]:
+    """The dbt vars a project's build needs: its timezone, when periods close, the day the build acts
+    as of (None: today in the project's timezone) and the sampling plan, with the plan's internal
+    numbers hashed exactly as ingest hashes customers (the plan file holds numbers, the warehouse keys)."""
+    from contactqa.periods import today
+    from contactqa.sources.base import customer_key
+
+    plan = project.sampling()
+    timezone = project.config.timezone
+    quotas = {channel: plan.quota(channel) for channel in ("voice", "chat", "email")}
+    targeted = plan.targeted.model_dump(mode="json")
+    targeted["triggers"]["autoqa_critical"] = plan.critical_trigger()
+    exclusions = plan.exclusions.model_dump(mode="json")
+    exclusions["customer_keys"] = sorted({customer_key(n) for n in exclusions.pop("customer_numbers")} - {None})
+    return {
+        "timezone": timezone,
+        "close_after_days": project.config.close_after_days,
+        "as_of_date": (as_of or today(timezone).isoformat()),
+        "sampling_plan": {
+            "seed": str(plan.seed), "period": plan.period, "quotas": quotas,
+            "spread_over_days": plan.spread_over_days, "margin_of_error_pct": plan.margin_of_error_pct,
+            "targeted": targeted, "exclusions": exclusions,
+            "assignment": plan.assignment.model_dump(mode="json"),
+        },
+    }
+
+
 def dbt_project_dir() -> Path:
     """The repo's dbt project (holds dbt_project.yml and profiles.yml)."""
     return _REPO_ROOT / "dbt_project"
@@ -54,9 +81,12 @@ def run_dbt_build(
     vars: dict[str, Any] | None = None,
     work_dir: Path | None = None,
     select: str | None = None,
+    full_refresh: bool = False,
+    unit_tests: bool = False,
 ) -> DbtResult:
     """Run `dbt build` (models, data tests and unit tests) on the warehouse at `warehouse_path`.
 
+    `unit_tests` also runs the YAML unit tests (the test suite does; production builds skip them).
     `vars` override dbt_project.yml vars (e.g. {"sample_seed": "2024-q3",
     "sample_per_agent_channel": 3}). `work_dir` holds dbt's target/ and logs/ (default:
     `<warehouse dir>/dbt`). `select` is a dbt selector (e.g. "+fct_contact_scores").
@@ -90,6 +120,12 @@ def run_dbt_build(
         args += ["--vars", json.dumps(vars)]
     if select:
         args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    if not unit_tests:
+        # Unit tests check the models' logic on fixed fixtures: the test suite runs them; a nightly
+        # build on real data gains nothing from them (dbt's advice for production builds).
+        args += ["--exclude-resource-type", "unit_test"]
 
     env = {
         "CONTACTQA_WAREHOUSE": str(warehouse_path),

@@ -15,9 +15,11 @@ CRITERIA: tuple[str, ...] = (
     "GREETING", "INTRODUCTION", "POLITENESS", "SILENCE", "RESPONSE_TIME",
     "IDENTITY_VERIFIED", "PII_DISCLOSURE", "CLOSING", "INFO_CORRECT",
 )
+# The default scorecard's weights: evaluators give the full weight for a pass and 0 for a fail (points
+# count as partial credit, so anything else would be read as a deduction).
 POINTS: dict[str, int] = {
-    "GREETING": 5, "INTRODUCTION": 5, "POLITENESS": 15, "SILENCE": 10, "RESPONSE_TIME": 10,
-    "IDENTITY_VERIFIED": 20, "PII_DISCLOSURE": 20, "CLOSING": 5, "INFO_CORRECT": 20,
+    "GREETING": 10, "INTRODUCTION": 10, "POLITENESS": 15, "SILENCE": 10, "RESPONSE_TIME": 10,
+    "IDENTITY_VERIFIED": 15, "PII_DISCLOSURE": 15, "CLOSING": 10, "INFO_CORRECT": 15,
 }
 CRITERION_FAULT: dict[str, str] = {
     "GREETING": "no_greeting", "INTRODUCTION": "no_introduction", "POLITENESS": "rude_phrase",

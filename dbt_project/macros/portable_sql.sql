@@ -118,3 +118,38 @@
         {{ delimiter_text }}
     )
 {%- endmacro %}
+
+
+{# a mod b for non-negative integers. #}
+{% macro modulo(a, b) -%}
+    {{ return(adapter.dispatch('modulo', 'contactqa')(a, b)) }}
+{%- endmacro %}
+
+{% macro default__modulo(a, b) -%}
+    mod({{ a }}, {{ b }})
+{%- endmacro %}
+
+{% macro spark__modulo(a, b) -%}
+    pmod({{ a }}, {{ b }})
+{%- endmacro %}
+
+
+{#
+    Incremental marts keyed by contact: before new rows are appended, delete every built row of a
+    contact whose inputs changed (int_contact_inputs) or that no longer exists, so a contact that
+    now has fewer rows (or none) leaves nothing stale behind.
+#}
+{% macro delete_changed_contacts() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where contact_id in (
+        select built.contact_id
+        from (select distinct contact_id, inputs_key from {{ this }}) as built
+        left join {{ ref('int_contact_inputs') }} as inputs
+            on built.contact_id = inputs.contact_id
+        where inputs.inputs_key is null or inputs.inputs_key <> built.inputs_key
+    )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -17,6 +17,7 @@ from contactqa.delivery.feedback import DeliverySettings, send_feedback
 from contactqa.marts import DbtResult, run_dbt_build
 from contactqa.reporting import render_report
 from contactqa.warehouse import column_names, connect
+from autoqa_records import record_checks
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 MAY = datetime(2026, 5, 4, 10, 0)
@@ -78,9 +79,11 @@ def build_warehouse(path: Path) -> None:
             dict(contact_id=c, channel="voice", source_system="test", agent_id="A1", direction="inbound",
                  language="ru", started_at=at, ended_at=at + timedelta(minutes=5), duration_s=300.0)
             for c, (at, _, _) in CONTACTS.items()])
+        # the agent answered every call (a call where the agent never spoke is not judged at all)
         _insert(con, "utterances", [
-            dict(contact_id=c, seq=1, speaker="customer", offset_ms=1000, end_offset_ms=4000, text=said)
-            for c, (_, _, said) in CONTACTS.items()])
+            dict(contact_id=c, seq=seq, speaker=speaker, offset_ms=1000 * seq, end_offset_ms=1000 * seq + 900, text=text)
+            for c, (_, _, said) in CONTACTS.items()
+            for seq, speaker, text in ((1, "agent", "слушаю вас"), (2, "customer", said))])
         _insert(con, "evaluations", [
             dict(evaluation_id=e, contact_id=c, evaluator_id="QA1", criterion_id=k, result=r,
                  evaluated_at=CONTACTS[c][0] + timedelta(days=d), calibration_session_id=cal, is_reference=False)
@@ -97,6 +100,7 @@ def build_warehouse(path: Path) -> None:
                                  "quote" if result == "fail" else None, "agent", 1500, None,
                                  regulation[criterion], "v1", "run-1", at + timedelta(hours=1)))
         con.executemany("INSERT INTO autoqa.findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings)
+        record_checks(con)
         # the AutoQA stage's documents: the repo's own regulations and knowledge base
         index_documents(con, CONFIG / "regulations", CONFIG / "kb")
         match_contacts(con, "v1")

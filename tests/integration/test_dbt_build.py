@@ -10,6 +10,7 @@ import pytest
 
 from contactqa.marts import DbtResult, run_dbt_build
 from contactqa.warehouse import column_names, connect
+from autoqa_records import record_checks
 
 MAY = datetime(2024, 5, 6, 9, 0)
 
@@ -124,6 +125,7 @@ def build_warehouse(path: Path) -> None:
         con.executemany(
             "INSERT INTO autoqa.findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings
         )
+        record_checks(con)
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +133,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DbtResult]:
     """One warehouse, one full `dbt build` for the whole module (dbt takes seconds)."""
     path = tmp_path_factory.mktemp("warehouse") / "contactqa.duckdb"
     build_warehouse(path)
-    return path, run_dbt_build(path)
+    return path, run_dbt_build(path, unit_tests=True)
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +159,14 @@ def contact_scores(path: Path) -> dict[str, tuple]:
 
 
 def sample(path: Path) -> set[tuple[str, str]]:
-    return set(query(path, "select contact_id, sample_reason from marts.fct_monitoring_sample"))
+    return set(query(path, "select contact_id, sample_type from marts.fct_monitoring_sample where is_sampled"))
+
+
+PLAN = {"seed": "contactqa", "period": "month", "quotas": {"voice": 2, "chat": 2, "email": 0},
+        "spread_over_days": True, "margin_of_error_pct": 10,
+        "targeted": {"enabled": True, "cap_per_agent": 3, "triggers": {"autoqa_critical": True}},
+        "exclusions": {"min_talk_seconds": 0, "queues": [], "customer_keys": []},
+        "assignment": {"evaluators": [], "avoid_own_team": False}}
 
 
 def test_build_succeeds_and_keeps_the_repo_clean(built: tuple[Path, DbtResult]) -> None:
@@ -165,8 +174,8 @@ def test_build_succeeds_and_keeps_the_repo_clean(built: tuple[Path, DbtResult]) 
     assert result.success, result.failures
     assert result.failures == []
     assert result.tests_failed == 0
-    assert result.models_built >= 19  # 8 staging, 5 intermediate, 6 marts
-    assert result.tests_passed > 50  # data tests and the YAML unit tests
+    assert result.models_built >= 30  # staging, intermediate and marts
+    assert result.tests_passed > 150  # data tests and the YAML unit tests
     # dbt's target/ and logs/ go next to the warehouse, not into the repo
     assert result.log_path == path.parent / "dbt" / "logs" / "dbt.log"
     assert result.log_path.exists()
@@ -185,11 +194,21 @@ def test_marts_have_the_columns_reports_read(warehouse: Path) -> None:
             "pending_manual_count", "deductions", "is_sampled",
         ],
         "fct_agent_scores": [
-            "agent_id", "period", "full_name", "email", "team", "supervisor_email", "locale",
-            "contacts_scored", "contacts_with_critical_error", "score_pct", "score_ci_low_pct",
-            "score_ci_high_pct", "failed_criteria_count",
+            "agent_id", "period_type", "period", "full_name", "email", "team", "supervisor_email", "locale",
+            "contacts_offered", "contacts_answered", "contacts_scored", "contacts_with_critical_error",
+            "score_pct", "score_ci_low_pct", "score_ci_high_pct", "sample_evaluations", "sample_score_pct",
+            "sample_ci_low_pct", "sample_ci_high_pct", "evaluations_needed", "is_sample_sufficient",
+            "previous_score_pct", "score_change_pct", "is_closed", "failed_criteria_count",
         ],
-        "fct_monitoring_sample": ["contact_id", "agent_id", "channel", "period", "sample_reason", "sample_rank"],
+        "fct_monitoring_sample": ["contact_id", "agent_id", "channel", "period", "sample_type", "sample_status",
+                                  "sample_reason", "sample_rank", "assigned_evaluator_id"],
+        "dim_periods": ["period_type", "period", "starts_on", "ends_on", "closes_on", "is_closed"],
+        "fct_score_estimates": ["period_type", "period", "dimension", "dimension_value", "score_pct",
+                                "sample_score_pct", "evaluations_needed"],
+        "fct_section_scores": ["contact_id", "section_id", "points_possible", "points_earned", "section_score_pct"],
+        "fct_error_pareto": ["period_type", "period", "team", "error_code", "share_pct", "cumulative_share_pct"],
+        "fct_agent_top_errors": ["period_type", "period", "agent_id", "error_rank", "error_code"],
+        "fct_sample_plan": ["agent_id", "sample_period", "channel", "quota", "random_picks", "shortfall"],
         "fct_error_summary": [
             "period", "agent_id", "team", "error_code", "error_title_en", "error_title_ru",
             "error_group", "severity", "occurrences",
@@ -256,7 +275,7 @@ def test_agent_scores_carry_a_confidence_interval(warehouse: Path) -> None:
             warehouse,
             "select agent_id, period, full_name, team, contacts_scored, contacts_with_critical_error, "
             "score_pct, score_ci_low_pct, score_ci_high_pct, failed_criteria_count "
-            "from marts.fct_agent_scores",
+            "from marts.fct_agent_scores where period_type = 'month'",
         )
     }
     assert set(rows) == {("A1", "2024-05"), ("A1", "2024-06"), ("A2", "2024-05"), ("A3", "2024-05")}
@@ -280,38 +299,39 @@ def test_error_summary_counts_final_failures(warehouse: Path) -> None:
     ]
 
 
-def test_monitoring_sample_is_stratified_and_includes_critical_contacts(warehouse: Path) -> None:
-    picked = sample(warehouse)
-    reasons = dict(picked)
-    assert reasons["C2"] == "critical_error"
-    assert reasons["C7"] == "critical_error"  # AutoQA's flag counts, even though a human overturned it
+def test_monitoring_sample_meets_quotas_and_keeps_critical_contacts_apart(warehouse: Path) -> None:
+    picked = dict(sample(warehouse))
+    # AutoQA's critical flags are sampled (targeted, unless the random draw took them first), even
+    # the one a human overturned: the trigger is AutoQA's verdict
+    assert {"C2", "C7"} <= set(picked)
     per_stratum = query(
         warehouse,
         "select agent_id, period, channel, count(*) from marts.fct_monitoring_sample "
-        "where sample_reason = 'random' group by all order by all",
+        "where sample_type = 'random' and is_sampled group by all order by all",
     )
+    # quota 2 per agent x month x channel; a stratum with fewer contacts gives what it has
     assert per_stratum == [
         ("A1", "2024-05", "voice", 2), ("A1", "2024-06", "voice", 1),
         ("A2", "2024-05", "chat", 2), ("A3", "2024-05", "voice", 2),
     ]
+    targeted = {c for c, kind in picked.items() if kind == "targeted"}
+    assert targeted and targeted <= {"C2", "C7"}  # only contacts a trigger fired on
     flagged = {c for (c,) in query(warehouse, "select contact_id from marts.fct_contact_scores where is_sampled")}
-    assert flagged == set(reasons)
+    assert flagged == set(picked)
 
 
 def test_monitoring_sample_is_reproducible_by_seed(warehouse: Path) -> None:
     first = sample(warehouse)
     sampling = "int_contacts_sampled+"
 
-    again = run_dbt_build(warehouse, select=sampling)
+    again = run_dbt_build(warehouse, select=sampling, vars={"sampling_plan": PLAN})
     assert again.success, again.failures
     assert sample(warehouse) == first
 
-    reseeded = run_dbt_build(warehouse, select=sampling, vars={"sample_seed": "another-quarter"})
+    reseeded = run_dbt_build(warehouse, select=sampling, vars={"sampling_plan": {**PLAN, "seed": "another-quarter"}})
     assert reseeded.success, reseeded.failures
     second = sample(warehouse)
-    assert second != first
-    # a new seed reshuffles the random picks; the critical contacts stay
-    assert {c for c, r in second if r == "critical_error"} == {c for c, r in first if r == "critical_error"}
+    assert {c for c, kind in second if kind == "random"} != {c for c, kind in first if kind == "random"}
     assert query(warehouse, "select distinct sample_seed from marts.fct_monitoring_sample") == [("another-quarter",)]
     # the module's other tests hold for any seed, so the warehouse is left reseeded
 

@@ -1,24 +1,36 @@
 {#
-    Every contact x scorecard criterion that applies to the contact's channel, with the
-    AutoQA verdict, the human verdict and the one that counts:
+    Every contact x scorecard criterion that applies to it, with the AutoQA verdict, the human
+    verdict and the one that counts:
       - a production human evaluation overrides AutoQA (result_source = 'manual');
       - otherwise AutoQA's pass | fail | na | unverifiable stands (result_source = 'auto');
       - a criterion only a human can judge (AutoQA said 'manual', or the scorecard marks it
         manual) and nobody has judged yet is 'manual_pending';
       - an automatic criterion AutoQA has not checked (yet) is 'unverifiable'.
-    The scorecard version is the one AutoQA last checked the contact against; contacts AutoQA
-    has not seen use the newest version.
+    Which contacts are judged at all: an answered contact (a conversation with the agent) on every
+    criterion of its channel; an unanswered OUTBOUND call only on the dialling rules (calling
+    hours, call frequency: a call at 23:00 breaks the rule whether or not anyone picks up); nothing
+    else (unanswered, abandoned, bot-only, no agent turn) is judged on agent criteria.
+    The scorecard version is the one of the contact's current AutoQA check; a contact not checked
+    yet gets the version in force on its local day.
+    Points: a pass earns the weight, a fail 0; an evaluator's `points` (partial credit) count
+    instead when given, clipped to 0..weight.
 #}
 
 with contacts as (
 
-    select * from {{ ref('stg_raw__contacts') }}
+    select * from {{ ref('int_contacts_localised') }}
 
 ),
 
 criteria as (
 
     select * from {{ ref('stg_autoqa__scorecard_criteria') }}
+
+),
+
+versions as (
+
+    select * from {{ ref('int_scorecard_versions_ranked') }}
 
 ),
 
@@ -34,43 +46,48 @@ evaluations as (
 
 ),
 
-newest_scorecard as (
+checked_versions as (
 
-    select max(scorecard_version) as scorecard_version
-    from criteria
+    select contact_id, max(scorecard_version) as scorecard_version
+    from findings
+    group by contact_id
 
 ),
 
-findings_by_recency as (
+in_force_candidates as (
 
     select
-        contact_id,
-        scorecard_version,
+        contacts.contact_id,
+        versions.scorecard_version,
         row_number() over (
-            partition by contact_id
-            order by evaluated_at desc nulls last, scorecard_version desc
-        ) as recency_rank
+            partition by contacts.contact_id
+            order by
+                case when versions.effective_from is null or versions.effective_from <= contacts.local_date
+                    then 0 else 1 end,
+                case when versions.effective_from is null or versions.effective_from <= contacts.local_date
+                    then versions.version_order else versions.version_age_rank end
+        ) as candidate_rank
 
-    from findings
-    where scorecard_version is not null
+    from contacts
+    cross join versions
 
 ),
 
 contacts_versioned as (
 
     select
-        contacts.contact_id,
-        contacts.agent_id,
-        contacts.channel,
-        contacts.started_at,
-        coalesce(findings_by_recency.scorecard_version, newest_scorecard.scorecard_version)
+        contacts.*,
+        coalesce(checked_versions.scorecard_version, in_force_candidates.scorecard_version)
             as scorecard_version
 
     from contacts
-    cross join newest_scorecard
-    left join findings_by_recency
-        on contacts.contact_id = findings_by_recency.contact_id
-        and findings_by_recency.recency_rank = 1
+    left join checked_versions
+        on contacts.contact_id = checked_versions.contact_id
+    left join in_force_candidates
+        on contacts.contact_id = in_force_candidates.contact_id
+        and in_force_candidates.candidate_rank = 1
+    where contacts.contact_status = 'answered'
+        or (contacts.contact_status = 'unanswered' and contacts.direction = 'outbound')
 
 ),
 
@@ -81,6 +98,10 @@ applicable_criteria as (
         contacts_versioned.agent_id,
         contacts_versioned.channel,
         contacts_versioned.started_at,
+        contacts_versioned.started_at_local,
+        contacts_versioned.period,
+        contacts_versioned.period_week,
+        contacts_versioned.contact_status,
         contacts_versioned.scorecard_version,
         criteria.criterion_id,
         criteria.section_id,
@@ -90,6 +111,7 @@ applicable_criteria as (
         criteria.weight,
         criteria.is_critical,
         criteria.is_manual,
+        criteria.rule_type as criterion_rule_type,
         criteria.error_code,
         criteria.regulation_ref
 
@@ -103,6 +125,8 @@ applicable_criteria as (
             or {{ dbt.concat(["','", "replace(lower(criteria.channels), ' ', '')", "','"]) }}
                 like {{ dbt.concat(["'%,'", "lower(contacts_versioned.channel)", "',%'"]) }}
         )
+    where contacts_versioned.contact_status = 'answered'
+        or criteria.rule_type in ('calling_hours', 'contact_frequency')
 
 ),
 
@@ -114,7 +138,10 @@ resolved as (
         applicable_criteria.agent_id,
         applicable_criteria.channel,
         applicable_criteria.started_at as contact_started_at,
-        {{ contactqa.format_period('applicable_criteria.started_at') }} as period,
+        applicable_criteria.started_at_local as contact_started_at_local,
+        applicable_criteria.period,
+        applicable_criteria.period_week,
+        applicable_criteria.contact_status,
         applicable_criteria.scorecard_version,
         applicable_criteria.section_id,
         applicable_criteria.section_title,
@@ -138,6 +165,7 @@ resolved as (
         end as result_source,
         findings.auto_result,
         evaluations.manual_result,
+        evaluations.manual_points,
         -- agreement only means something where AutoQA gave a verdict a human can confirm
         case
             when evaluations.manual_result is not null
@@ -147,6 +175,8 @@ resolved as (
 
         findings.rule_id,
         findings.autoqa_run_id,
+        findings.check_reason,
+        findings.rescore_id,
         findings.evidence_quote,
         findings.evidence_speaker,
         findings.evidence_offset_ms,
@@ -165,4 +195,15 @@ resolved as (
 
 )
 
-select * from resolved
+select
+    resolved.*,
+    case when result in ('pass', 'fail') then weight else 0 end as points_possible,
+    case
+        when result not in ('pass', 'fail') then 0
+        when result_source = 'manual' and manual_points is not null
+            then case when manual_points < 0 then 0 when manual_points > weight then weight else manual_points end
+        when result = 'pass' then weight
+        else 0
+    end as points_earned
+
+from resolved

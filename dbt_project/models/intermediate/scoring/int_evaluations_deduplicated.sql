@@ -2,6 +2,9 @@
     The human verdict that counts for production scoring: the latest evaluation of each
     contact x criterion outside calibration sessions. Calibration rows are exercises that
     compare evaluators with a reference; they must never change an agent's score.
+    `points` is the evaluator's partial credit where the scorecard allows it (NULL: all or nothing).
+    A contact marked unusable (result 'unusable': wrong agent, no audio, test call) is not a
+    verdict on any criterion: int_contacts_unusable takes it, for replacement in the sample.
 #}
 
 with evaluations as (
@@ -14,6 +17,7 @@ production as (
 
     select * from evaluations
     where calibration_session_id is null
+        and result in ('pass', 'fail', 'na')
 
 ),
 
@@ -25,6 +29,7 @@ ranked as (
         evaluation_id,
         evaluator_id,
         result,
+        points,
         evaluator_comment,
         evaluated_at,
         row_number() over (
@@ -42,6 +47,7 @@ select
     evaluation_id,
     evaluator_id,
     result as manual_result,
+    points as manual_points,
     evaluator_comment,
     evaluated_at
 

@@ -1,13 +1,14 @@
 {#
-    One row per agent x period with contacts. The agent's score is the mean of the contact
-    scores, with a 95% confidence interval of that mean (mean ± t * sd / sqrt(n); Student t for
-    small n, 1.96 from 30 contacts), clipped to [0, 100] and NULL below two scored contacts.
+    One row per agent x local period (period_type week | month) with contacts: the agent's rows of
+    fct_score_estimates (census and sample scores with n and 95% intervals, sufficiency, volumes,
+    critical errors, trend) with the directory's name, team and addresses, and whether the period
+    is closed. score_pct / score_ci_*_pct are the census score (what the feedback email leads with).
 #}
 
-with contact_scores as (
+with estimates as (
 
-    select * from {{ ref('fct_contact_scores') }}
-    where agent_id is not null
+    select * from {{ ref('fct_score_estimates') }}
+    where dimension = 'agent'
 
 ),
 
@@ -17,57 +18,52 @@ agents as (
 
 ),
 
-per_agent_period as (
+periods as (
 
-    select
-        agent_id,
-        period,
-        count(*) as contacts_handled,
-        count(score_pct) as contacts_scored,
-        sum(case when has_critical_error then 1 else 0 end) as contacts_with_critical_error,
-        avg(score_pct) as mean_score_pct,
-        stddev_samp(score_pct) as stddev_score_pct,
-        sum(failed_criteria_count) as failed_criteria_count
-
-    from contact_scores
-    group by agent_id, period
-
-),
-
-with_margin as (
-
-    select
-        per_agent_period.*,
-        {{ contactqa.t_critical_95('contacts_scored') }}
-            * stddev_score_pct / sqrt(contacts_scored) as margin_pct
-
-    from per_agent_period
+    select * from {{ ref('dim_periods') }}
 
 )
 
 select
-    cast(with_margin.agent_id as {{ dbt.type_string() }}) as agent_id,
-    cast(with_margin.period as {{ dbt.type_string() }}) as period,
+    cast(estimates.dimension_value as {{ dbt.type_string() }}) as agent_id,
+    estimates.period_type,
+    estimates.period,
     cast(agents.full_name as {{ dbt.type_string() }}) as full_name,
     cast(agents.email as {{ dbt.type_string() }}) as email,
     cast(agents.team as {{ dbt.type_string() }}) as team,
     cast(agents.supervisor_email as {{ dbt.type_string() }}) as supervisor_email,
     cast(agents.locale as {{ dbt.type_string() }}) as locale,
-    cast(with_margin.contacts_handled as {{ dbt.type_bigint() }}) as contacts_handled,
-    cast(with_margin.contacts_scored as {{ dbt.type_bigint() }}) as contacts_scored,
-    cast(with_margin.contacts_with_critical_error as {{ dbt.type_bigint() }}) as contacts_with_critical_error,
-    {{ contactqa.round_to('with_margin.mean_score_pct', 1) }} as score_pct,
-    -- greatest/least skip NULLs, so the n < 2 case is spelled out
-    case
-        when with_margin.margin_pct is not null
-            then {{ contactqa.round_to('greatest(0, least(100, with_margin.mean_score_pct - with_margin.margin_pct))', 1) }}
-    end as score_ci_low_pct,
-    case
-        when with_margin.margin_pct is not null
-            then {{ contactqa.round_to('greatest(0, least(100, with_margin.mean_score_pct + with_margin.margin_pct))', 1) }}
-    end as score_ci_high_pct,
-    cast(with_margin.failed_criteria_count as {{ dbt.type_bigint() }}) as failed_criteria_count
+    estimates.contacts_offered,
+    estimates.contacts_answered,
+    estimates.contacts_unanswered,
+    estimates.contacts_abandoned,
+    estimates.contacts_no_agent_turn,
+    cast(estimates.contacts_answered as {{ dbt.type_bigint() }}) as contacts_handled,
+    estimates.contacts_scored,
+    estimates.contacts_with_critical_error,
+    estimates.failed_criteria_count,
+    estimates.critical_error_rate_pct,
+    estimates.score_pct,
+    estimates.score_ci_low_pct,
+    estimates.score_ci_high_pct,
+    estimates.sample_evaluations,
+    estimates.sample_score_pct,
+    estimates.sample_ci_low_pct,
+    estimates.sample_ci_high_pct,
+    estimates.evaluations_needed,
+    estimates.is_sample_sufficient,
+    estimates.previous_period,
+    estimates.previous_score_pct,
+    estimates.score_change_pct,
+    estimates.scorecard_versions,
+    periods.starts_on as period_starts_on,
+    periods.ends_on as period_ends_on,
+    periods.closes_on as period_closes_on,
+    periods.is_closed
 
-from with_margin
+from estimates
 left join agents
-    on with_margin.agent_id = agents.agent_id
+    on estimates.dimension_value = agents.agent_id
+left join periods
+    on estimates.period_type = periods.period_type
+    and estimates.period = periods.period
