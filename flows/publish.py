@@ -1,6 +1,8 @@
-"""Publish flow: the monitoring report, then per-agent feedback emails (each sent once)."""
+"""Publish flow: the monitoring report, then per-agent feedback emails (per closed period, revised on change)."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from prefect import flow, task
 
@@ -13,14 +15,23 @@ from contactqa.reporting import render_report
 def report(config_path: str, language: str, period: str | None) -> str:
     project = load_project(config_path)
     return str(render_report(project.warehouse_path, project.output_dir / "reports", language=language,
-                             period=period, templates_dir=project.templates_dir))
+                             period=period, templates_dir=project.templates_dir,
+                             timezone=project.config.timezone))
 
 
 @task(name="send-feedback", retries=2, retry_delay_seconds=[10, 60])
-def feedback(config_path: str, period: str | None) -> dict:
+def feedback(config_path: str, period: str | None, as_of: str | None = None, dry_run: bool = False) -> dict:
     project = load_project(config_path)
-    summary = send_feedback(project.warehouse_path, project.delivery_settings(), period=period)
+    summary = send_feedback(project.warehouse_path, project.delivery_settings(), period=period,
+                            as_of=date.fromisoformat(as_of) if as_of else None, dry_run=dry_run)
     return {"written": summary.written, "sent": summary.sent, "skipped_already_sent": summary.skipped_already_sent,
+            "first_sends": summary.first_sends, "revisions": summary.revisions, "revised": summary.revised,
+            "baselined": summary.baselined,
+            "planned": summary.planned, "dry_run": summary.dry_run,
+            "as_of": summary.as_of.isoformat() if summary.as_of else None,
+            "held_back": [{"period": h.period, "period_type": h.period_type, "closes_on": h.closes_on.isoformat()}
+                          for h in summary.held_back],
+            "preliminary": summary.preliminary, "beyond_lookback": summary.beyond_lookback,
             "failed": [f"{f.agent_id} {f.period}: {f.reason}" for f in summary.failed],
             "warnings": summary.warnings, "outbox_dir": str(summary.outbox_dir)}
 
@@ -32,5 +43,8 @@ def report_flow(config_path: str, period: str | None = None) -> list[str]:
 
 
 @flow(name="feedback")
-def feedback_flow(config_path: str, period: str | None = None) -> dict:
-    return feedback(config_path, period)
+def feedback_flow(config_path: str, period: str | None = None, as_of: str | None = None,
+                  dry_run: bool = False) -> dict:
+    """Feedback for the closed periods due (or `period`, even while open: then preliminary),
+    as of the centre's today or `as_of` (YYYY-MM-DD)."""
+    return feedback(config_path, period, as_of, dry_run)

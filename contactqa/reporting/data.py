@@ -79,11 +79,18 @@ def in_language(text: str | None, language: str) -> str | None:
 class Marts:
     """Queries over the scoring marts for one period (or all periods when `period` is None)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, schema: str, period: str | None, language: str):
+    def __init__(self, con: duckdb.DuckDBPyConnection, schema: str, period: str | None, language: str,
+                 period_type: str = "month"):
         self.con = con
         self.s = check_identifier(schema)
         self.period = period
         self.language = language
+        if period and "-W" in period:
+            period_type = "week"  # a week key names its own type
+        self.period_type = period_type
+        # Contacts and criterion results carry both keys of their local start: `period` (the month)
+        # and `period_week` (the ISO week); agent scores have one row per period_type x period.
+        self.contact_period = "period_week" if period_type == "week" else "period"
 
     # `(? IS NULL OR period = ?)` keeps one SQL text for "one period" and "every period".
     def _p(self, column: str = "period") -> str:
@@ -94,9 +101,37 @@ class Marts:
 
     def periods(self) -> list[str]:
         found = [r["period"] for r in rows(
-            self.con, f"SELECT DISTINCT period FROM {self.s}.fct_agent_scores WHERE {self._p()} ORDER BY 1",
-            self._pp())]
+            self.con, f"""SELECT DISTINCT period FROM {self.s}.fct_agent_scores
+                          WHERE period_type = ? AND {self._p()} ORDER BY 1""",
+            [self.period_type, *self._pp()])]
         return found
+
+    def period_status(self) -> dict[str, dict[str, Any]]:
+        """period -> its first and last local day, the day it closes and whether it is closed."""
+        if not table_exists(self.con, self.s, "dim_periods"):
+            return {}
+        found = rows(self.con, f"""
+            SELECT period, starts_on, ends_on, closes_on, is_closed, as_of_date FROM {self.s}.dim_periods
+            WHERE period_type = ? AND {self._p()}""", [self.period_type, *self._pp()])
+        return {r["period"]: r for r in found}
+
+    def rescores(self) -> list[dict[str, Any]]:
+        """Periods rescored on purpose (`contactqa rescore`): what, when, with which version, why."""
+        if not table_exists(self.con, "autoqa", "rescores"):
+            return []
+        return rows(self.con, f"""
+            SELECT rescore_id, period, scorecard_version, reason, contacts_rescored, requested_at
+            FROM autoqa.rescores WHERE {self._p()} ORDER BY requested_at""", self._pp())
+
+    def volumes(self) -> dict[str, Any]:
+        """Contacts offered, answered and not: only answered contacts are scored."""
+        return rows(self.con, f"""
+            SELECT count(*) AS offered,
+                   count(*) FILTER (WHERE contact_status = 'answered') AS answered,
+                   count(*) FILTER (WHERE contact_status = 'unanswered') AS unanswered,
+                   count(*) FILTER (WHERE contact_status = 'abandoned') AS abandoned,
+                   count(*) FILTER (WHERE contact_status = 'no_agent_turn') AS no_agent_turn
+            FROM {self.s}.fct_contact_scores WHERE {self._p(self.contact_period)}""", self._pp())[0]
 
     def headline(self) -> dict[str, Any]:
         h = rows(self.con, f"""
@@ -111,32 +146,33 @@ class Marts:
                    count(*) FILTER (WHERE channel = 'voice') AS voice_contacts,
                    count(*) FILTER (WHERE channel = 'chat') AS chat_contacts,
                    string_agg(DISTINCT scorecard_version, ', ' ORDER BY scorecard_version) AS scorecard_versions
-            FROM {self.s}.fct_contact_scores WHERE {self._p()}""", self._pp())[0]
+            FROM {self.s}.fct_contact_scores WHERE {self._p(self.contact_period)}""", self._pp())[0]
         h["sample_size"] = self.con.execute(
-            f"SELECT count(*) FROM {self.s}.fct_monitoring_sample WHERE {self._p()}", self._pp()
-        ).fetchone()[0]
+            f"SELECT count(*) FROM {self.s}.fct_monitoring_sample WHERE is_sampled AND {self._p(self.contact_period)}",
+            self._pp()).fetchone()[0]
         return h
 
     def agent_scores(self) -> list[dict[str, Any]]:
         return rows(self.con, f"""
             SELECT s.*, coalesce(s.team, '—') AS team_label
-            FROM {self.s}.fct_agent_scores s WHERE {self._p('s.period')}
-            ORDER BY s.period, team_label, s.score_pct DESC NULLS LAST, s.full_name""", self._pp())
+            FROM {self.s}.fct_agent_scores s WHERE s.period_type = ? AND {self._p('s.period')}
+            ORDER BY s.period, team_label, s.score_pct DESC NULLS LAST, s.full_name""",
+            [self.period_type, *self._pp()])
 
     def team_averages(self) -> dict[tuple[str, str], dict[str, Any]]:
         """Contact-weighted team average per period: what an agent is compared with."""
         found = rows(self.con, f"""
-            SELECT period, coalesce(team, '—') AS team, avg(score_pct) AS score_pct,
+            SELECT {self.contact_period} AS period, coalesce(team, '—') AS team, avg(score_pct) AS score_pct,
                    count(*) FILTER (WHERE score_pct IS NOT NULL) AS contacts_scored,
                    count(DISTINCT agent_id) AS agents,
                    count(*) FILTER (WHERE has_critical_error) AS contacts_with_critical_error
-            FROM {self.s}.fct_contact_scores WHERE {self._p()} GROUP BY ALL""", self._pp())
+            FROM {self.s}.fct_contact_scores WHERE {self._p(self.contact_period)} GROUP BY ALL""", self._pp())
         return {(r["period"], r["team"]): r for r in found}
 
     def period_averages(self) -> dict[str, float | None]:
         found = rows(self.con, f"""
-            SELECT period, avg(score_pct) AS score_pct FROM {self.s}.fct_contact_scores
-            WHERE {self._p()} GROUP BY ALL""", self._pp())
+            SELECT {self.contact_period} AS period, avg(score_pct) AS score_pct FROM {self.s}.fct_contact_scores
+            WHERE {self._p(self.contact_period)} GROUP BY ALL""", self._pp())
         return {r["period"]: r["score_pct"] for r in found}
 
     def errors(self, by: str) -> list[dict[str, Any]]:
@@ -176,7 +212,7 @@ class Marts:
                    count(*) FILTER (WHERE result = 'manual_pending') AS pending,
                    count(*) FILTER (WHERE result_source = 'manual' AND is_agreement IS NOT NULL) AS reviewed,
                    count(*) FILTER (WHERE result_source = 'manual' AND is_agreement) AS agreed
-            FROM {self.s}.fct_criterion_results WHERE {self._p()}
+            FROM {self.s}.fct_criterion_results WHERE {self._p(self.contact_period)}
             GROUP BY criterion_id ORDER BY min(section_id), criterion_id""", self._pp())
         agreement: dict[str, list[dict[str, Any]]] = {}
         for a in self.rule_agreement():
@@ -192,15 +228,17 @@ class Marts:
 
     def monitoring_sample(self) -> list[dict[str, Any]]:
         return rows(self.con, f"""
-            SELECT m.period, m.contact_id, m.agent_id, coalesce(a.full_name, m.agent_id) AS full_name,
-                   coalesce(c.team, a.team) AS team, m.channel, c.started_at, c.topic, m.sample_reason,
-                   m.sample_rank, c.score_pct, c.has_critical_error, c.failed_criteria_count,
+            SELECT m.{self.contact_period} AS period, m.contact_id, m.agent_id,
+                   coalesce(a.full_name, m.agent_id) AS full_name, coalesce(c.team, a.team) AS team, m.channel,
+                   m.started_at, m.started_at_local, c.topic, m.sample_type, m.sample_status, m.sample_reason,
+                   m.triggers, m.replaces_contact_id, m.assigned_evaluator_id, m.is_evaluated,
+                   m.sample_rank, c.score_pct, c.human_score_pct, c.has_critical_error, c.failed_criteria_count,
                    c.pending_manual_count, c.unverifiable_criteria_count, c.deductions
             FROM {self.s}.fct_monitoring_sample m
             LEFT JOIN {self.s}.fct_contact_scores c USING (contact_id)
             LEFT JOIN {self.s}.dim_agents a ON a.agent_id = m.agent_id
-            WHERE {self._p('m.period')}
-            ORDER BY m.period, full_name, m.sample_rank, m.contact_id""", self._pp())
+            WHERE {self._p('m.' + self.contact_period)}
+            ORDER BY period, m.sample_type, full_name, m.channel, m.sample_rank, m.contact_id""", self._pp())
 
     def findings(self, *, agent_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Failed criteria with their evidence, critical ones first.
@@ -218,7 +256,7 @@ class Marts:
             LEFT JOIN {self.s}.dim_agents a ON a.agent_id = r.agent_id
             {f'LEFT JOIN {self.s}.fct_contact_knowledge k ON k.contact_id = r.contact_id AND k.rank = 1'
              if knowledge else ''}
-            WHERE r.result = 'fail' AND {self._p('r.period')}
+            WHERE r.result = 'fail' AND {self._p('r.' + self.contact_period)}
               AND (CAST(? AS VARCHAR) IS NULL OR r.agent_id = ?)
             ORDER BY (r.is_critical OR r.severity = 'critical') DESC, (r.evidence_quote IS NULL),
                      r.contact_started_at DESC, r.contact_id, r.criterion_id
@@ -261,8 +299,16 @@ class Marts:
         return rows(self.con, f"""
             SELECT contact_id, channel, started_at, topic, score_pct, has_critical_error,
                    failed_criteria_count, unverifiable_criteria_count, pending_manual_count, deductions, is_sampled
-            FROM {self.s}.fct_contact_scores WHERE agent_id = ? AND {self._p()}
+            FROM {self.s}.fct_contact_scores WHERE agent_id = ? AND {self._p(self.contact_period)}
             ORDER BY started_at, contact_id""", [agent_id, *self._pp()])
+
+    def agent_criterion_results(self, agent_id: str) -> list[dict[str, Any]]:
+        """Every criterion result of the agent's contacts: what a feedback revision compares."""
+        return rows(self.con, f"""
+            SELECT contact_id, criterion_id, result, result_source, points_earned, points_possible,
+                   evaluator_id, evaluation_id
+            FROM {self.s}.fct_criterion_results WHERE agent_id = ? AND {self._p(self.contact_period)}
+            ORDER BY contact_id, criterion_id""", [agent_id, *self._pp()])
 
     def data_quality(self) -> dict[str, Any]:
         """Ingest totals and the commonest quarantine reasons; absent tables mean 'no data'."""
@@ -289,3 +335,26 @@ class Marts:
                 FROM raw.quarantine GROUP BY ALL ORDER BY rows_quarantined DESC, reasons LIMIT 8""")
             result["available"] = result["available"] or bool(result["top_reasons"])
         return result
+
+
+# --- what the feedback run needs across periods -------------------------------------------------
+
+def agent_score_periods(con: duckdb.DuckDBPyConnection, schema: str) -> list[tuple[str, str]]:
+    """(period_type, period) of every period with agent scores: what feedback could go out for."""
+    s = check_identifier(schema)
+    return [(t, p) for t, p in con.execute(
+        f"SELECT DISTINCT period_type, period FROM {s}.fct_agent_scores ORDER BY 1, 2").fetchall()]
+
+
+def agent_scores_for(con: duckdb.DuckDBPyConnection, schema: str, period: str) -> list[dict[str, Any]]:
+    """Every agent's row of one period; week and month keys never collide ('2026-W45', '2026-11')."""
+    s = check_identifier(schema)
+    return rows(con, f"SELECT * FROM {s}.fct_agent_scores WHERE period = ? ORDER BY agent_id", [period])
+
+
+def period_close_dates(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, Any]:
+    """period -> closes_on as the marts' build computed it (empty before dim_periods exists)."""
+    s = check_identifier(schema)
+    if not table_exists(con, s, "dim_periods"):
+        return {}
+    return dict(con.execute(f"SELECT period, closes_on FROM {s}.dim_periods").fetchall())

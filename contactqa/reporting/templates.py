@@ -13,7 +13,7 @@ Filters:
   share(d=1)      a 0-1 fraction as a percentage
   date / datetime UTC timestamps: 2026-11-03 14:05 / 03.11.2026 14:05
   mmss            an offset in milliseconds as m:ss (h:mm:ss past an hour)
-  period_name     2026-11 -> November 2026 / ноябрь 2026
+  period_name     2026-11 -> November 2026 / ноябрь 2026; 2026-W45 -> week 45 of 2026 (2 Nov – 8 Nov)
 The language a filter formats for is the `language` variable of the template context.
 """
 
@@ -128,11 +128,27 @@ def format_mmss(offset_ms: Any) -> str:
 def _period_name(ctx: Any, period: Any) -> str:
     if not period:
         return "—"
+    if "-W" in str(period):
+        return _week_name(str(period), _lang(ctx))
     try:
         year, month = str(period).split("-")[:2]
         return f"{_MONTHS[_lang(ctx) if _lang(ctx) in _MONTHS else 'en'][int(month) - 1]} {year}"
     except (ValueError, IndexError):
         return str(period)
+
+
+def _week_name(key: str, language: str) -> str:
+    """2026-W45 -> 'week 45 of 2026 (2 Nov – 8 Nov)' / '02.11–08.11.2026 (неделя 45)'."""
+    try:
+        year, week = key.split("-W")
+        monday = date.fromisocalendar(int(year), int(week), 1)
+        sunday = date.fromisocalendar(int(year), int(week), 7)
+    except ValueError:
+        return key
+    if language == "ru":  # dates first: reads right after «за» and «—» alike
+        return f"{monday:%d.%m}–{sunday:%d.%m.%Y} (неделя {int(week)})"
+    short = [m[:3] for m in _MONTHS["en"]]  # not %b: that follows the process locale
+    return f"week {int(week)} of {year} ({monday.day} {short[monday.month - 1]} – {sunday.day} {short[sunday.month - 1]})"
 
 
 @pass_eval_context
