@@ -38,7 +38,8 @@ ConfigOption = Annotated[
                  exists=False, dir_okay=False),
 ]
 PeriodOption = Annotated[
-    Optional[str], typer.Option("--period", help="Month to report on, YYYY-MM. Default: every month in the data."),
+    Optional[str], typer.Option("--period", help="A local month (2026-11) or ISO week (2026-W45). Default: every month "
+                                "in the data for reports; every closed period not yet emailed for feedback."),
 ]
 
 
@@ -57,10 +58,13 @@ def _project(config: Path | None):
 
 
 def _check_period(period: str | None) -> None:
-    import re
+    from contactqa.periods import PeriodError, parse_period
 
-    if period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        _fail(f"--period {period!r} is not a month like 2026-11")
+    if period:
+        try:
+            parse_period(period)
+        except PeriodError as exc:
+            _fail(f"--period: {exc}")
 
 
 # --- printing summaries ---------------------------------------------------------------------
@@ -87,10 +91,22 @@ def _print_ingest(summaries: list[dict]) -> None:
                       "(source_file, record_locator, reasons).")
 
 
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+
+
+def _versions(counts: dict) -> str:
+    return ", ".join(f"{version} ({n})" for version, n in sorted(counts.items()))
+
+
 def _print_autoqa(summary: dict) -> None:
-    results = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_result"].items()))
-    console.print(f"[bold]AutoQA[/] {summary['contacts']} contacts checked against scorecard "
-                  f"{summary['scorecard_version']}: {summary['findings']} findings ({results})")
+    results = f" ({_counts(summary['by_result'])})" if summary["by_result"] else ""
+    versions = _versions(summary.get("versions") or {}) or summary["scorecard_version"]
+    reasons = f" ({_counts(summary['by_reason'])})" if summary.get("by_reason") else ""
+    skipped = (f"; {summary['contacts_skipped']} unchanged since their last check, skipped"
+               if "contacts_skipped" in summary else "")
+    console.print(f"[bold]AutoQA[/] {summary['contacts']} contacts checked{reasons} against scorecard "
+                  f"{versions}: {summary['findings']} findings{results}{skipped}")
     knowledge = summary.get("knowledge")
     if knowledge:
         console.print(f"[bold]Knowledge[/] {knowledge['clauses']} regulation clauses and {knowledge['articles']} "
@@ -113,8 +129,35 @@ def _print_build(summary: dict) -> None:
 def _print_feedback(summary: dict | None) -> None:
     if summary is None:
         return
-    console.print(f"[bold]Feedback[/] {summary['written']} email(s) written, {summary['sent']} sent over SMTP, "
-                  f"{summary['skipped_already_sent']} already sent earlier; outbox: {summary['outbox_dir']}")
+    verb = "would go out (dry run: nothing written or sent)" if summary.get("dry_run") else "sent"
+    as_of = f" as of {summary['as_of']}" if summary.get("as_of") else ""
+    console.print(f"[bold]Feedback[/]{as_of}: {summary.get('first_sends', 0)} first email(s) (revision 1) and "
+                  f"{summary.get('revisions', 0)} revision(s) {verb}; {summary['skipped_already_sent']} unchanged "
+                  f"since sent (skipped)", highlight=False)
+    if not summary.get("dry_run"):
+        console.print(f"  {summary['written']} .eml written, {summary['sent']} over SMTP; outbox: "
+                      f"{summary['outbox_dir']}", highlight=False)
+    revised = summary.get("revised", [])
+    if revised:
+        shown = ", ".join(revised[:20]) + (f" and {len(revised) - 20} more" if len(revised) > 20 else "")
+        console.print(f"  revisions (what changed is at the top of each): {shown}", highlight=False)
+    held = summary.get("held_back", [])
+    if held:
+        listed = ", ".join(f"{h['period']} (closes {h['closes_on']})" for h in held)
+        console.print(f"  {len(held)} open period(s) held back: {listed}", highlight=False)
+    else:
+        console.print("  0 open periods held back", highlight=False)
+    for period in summary.get("preliminary", []):
+        console.print(f"[bold yellow]PRELIMINARY[/] {period} is still open: its emails say so in the subject and "
+                      "body; a change before it closes will go out as a revision", highlight=False)
+    if summary.get("beyond_lookback"):
+        console.print(f"  never sent and older than the lookback (send with --period): "
+                      f"{', '.join(summary['beyond_lookback'])}", highlight=False)
+    if summary.get("baselined"):
+        console.print(f"  {summary['baselined']} email(s) sent before revisions were tracked: today's figures "
+                      "recorded as their baseline, not emailed again", highlight=False)
+    for warning in summary.get("warnings", []):
+        console.print(f"[yellow]warning[/] {warning}", highlight=False)
     for failure in summary["failed"]:
         err.print(f"[red]not sent[/] {failure}", highlight=False)
 
@@ -206,23 +249,94 @@ def ingest(config: ConfigOption = None) -> None:
     _print_ingest(summaries)
 
 
+AsOfOption = Annotated[
+    Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD",
+                                help="Act as if today were this date: decides which periods are closed. "
+                                     "Default: today in the project's timezone."),
+]
+
+
 @app.command()
-def autoqa(config: ConfigOption = None) -> None:
-    """Check every landed contact against the scorecard and store findings with their evidence."""
+def autoqa(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
+    """Check landed contacts against the scorecard and store findings with their evidence.
+
+    Only contacts that need it are checked: new ones, changed ones (a late transcript, the customer's
+    next contact arriving), and those of open periods when a new scorecard version comes into force.
+    Contacts of closed weeks and months keep the version they were checked with.
+    """
+    _check_as_of(as_of)
     project = _project(config)
     from flows.autoqa import autoqa_flow
+    from contactqa.autoqa.versions import ScorecardVersionError
+    from contactqa.config import ConfigError
     from contactqa.runtime import new_run_id
 
-    _print_autoqa(_run_flow("checking contacts", autoqa_flow, str(project.path), new_run_id()))
+    try:
+        summary = _run_flow("checking contacts", autoqa_flow, str(project.path), new_run_id(), as_of)
+    except (ScorecardVersionError, ConfigError) as exc:
+        _fail(str(exc))
+    _print_autoqa(summary)
 
 
 @app.command()
-def build(config: ConfigOption = None) -> None:
-    """Run `dbt build`: staging → marts (monitoring sample, contact and agent scores, errors) with dbt tests."""
+def rescore(
+    period: Annotated[str, typer.Option("--period", help="The local month (2026-11) or ISO week (2026-W45) to rescore.")],
+    config: ConfigOption = None,
+    scorecard_version: Annotated[Optional[str], typer.Option(
+        "--scorecard-version", help="Scorecard version to check them with. Default: each contact's version in force by date.")] = None,
+    reason: Annotated[Optional[str], typer.Option("--reason", help="Why, recorded with the rescore (autoqa.rescores).")] = None,
+) -> None:
+    """Check every contact of a period again, closed or not, and record the rescore.
+
+    Closed periods are otherwise frozen: this is how a corrected or new scorecard version reaches them.
+    Afterwards `contactqa build` then `contactqa send-feedback` send numbered revisions to agents who
+    already had feedback for the period.
+    """
+    from contactqa.periods import PeriodError, parse_period
+
+    try:
+        period_key = parse_period(period).key
+    except PeriodError as exc:
+        _fail(f"--period: {exc}")
+    project = _project(config)
+    from flows.autoqa import rescore_flow
+    from contactqa.autoqa.versions import ScorecardVersionError
+    from contactqa.config import ConfigError
+
+    try:
+        summary = _run_flow(f"rescoring {period_key}", rescore_flow, str(project.path), period_key,
+                            scorecard_version, reason)
+    except (ScorecardVersionError, ConfigError) as exc:
+        _fail(str(exc))
+    _print_rescore(summary)
+
+
+def _print_rescore(summary: dict) -> None:
+    versions = _versions(summary["versions"]) or summary["requested_version"] or "-"
+    results = f" ({_counts(summary['by_result'])})" if summary["by_result"] else ""
+    console.print(f"[bold]Rescore[/] {summary['rescore_id']}: {summary['contacts']} contact(s) of {summary['period']} "
+                  f"checked again with scorecard {versions}: {summary['findings']} findings{results}", highlight=False)
+    if summary["reverted_by_next_run"]:
+        console.print(f"[yellow]note[/] {summary['reverted_by_next_run']} of them belong to a period that is still "
+                      "open and were checked with another version than the one in force: the next "
+                      "`contactqa autoqa` checks them again with the version in force.", highlight=False)
+    console.print("Next: `contactqa build`, then `contactqa send-feedback`: agents already emailed for this "
+                  "period get a numbered revision.", highlight=False)
+
+
+@app.command()
+def build(
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild the incremental marts from scratch "
+                                               "(after changing the error catalogue or regulations by hand).")] = False,
+) -> None:
+    """Run `dbt build`: staging → marts (periods, sample, contact and agent scores with intervals, errors) with dbt tests."""
+    _check_as_of(as_of)
     project = _project(config)
     from flows.build import build_flow
 
-    summary = _run_flow("building marts with dbt", build_flow, str(project.path))
+    summary = _run_flow("building marts with dbt", build_flow, str(project.path), as_of, full_refresh)
     _print_build(summary)
     if not summary["success"]:
         raise typer.Exit(1)
@@ -240,19 +354,45 @@ def report(config: ConfigOption = None, period: PeriodOption = None) -> None:
 
 
 @app.command("send-feedback")
-def send_feedback(config: ConfigOption = None, period: PeriodOption = None) -> None:
-    """Email each agent their own feedback for the period (supervisor in CC); each agent x period once only.
+def send_feedback(
+    config: ConfigOption = None,
+    period: Annotated[Optional[str], typer.Option(
+        "--period", help="One month (2026-11) or ISO week (2026-W45), sent even while still open — then marked "
+                         "PRELIMINARY. Default: the closed periods due (routing.yml feedback_periods).")] = None,
+    as_of: AsOfOption = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Build every email and say what would go out; write, send and record nothing.")] = False,
+) -> None:
+    """Email each agent their own feedback for each CLOSED period (supervisor in CC).
+
+    A period closes `close_after_days` (contactqa.yml) after its last day; until then it is held back.
+
+    When the figures behind a sent email change, the agent gets a numbered revision saying what changed.
 
     Without `smtp` in the routing file, messages are written to the outbox folder as .eml only.
     """
     _check_period(period)
+    _check_as_of(as_of)
     project = _project(config)
     from flows.publish import feedback_flow
 
-    summary = _run_flow("writing feedback emails", feedback_flow, str(project.path), period)
+    summary = _run_flow("writing feedback emails", feedback_flow, str(project.path), period, as_of, dry_run)
     _print_feedback(summary)
     if summary["failed"]:
         raise typer.Exit(1)
+
+
+def _check_as_of(as_of: str | None) -> None:
+    import re
+
+    if as_of:
+        try:
+            # fullmatch first: Python 3.11 also reads '20261204' and '2026-W49-5', which no one means here
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+                raise ValueError(as_of)
+            date.fromisoformat(as_of)
+        except ValueError:
+            _fail(f"--as-of {as_of!r} is not a date like 2026-12-04")
 
 
 @app.command()
@@ -260,28 +400,36 @@ def run(
     config: ConfigOption = None,
     period: PeriodOption = None,
     send: Annotated[bool, typer.Option("--send/--no-send", help="Also send the feedback emails.")] = True,
+    as_of: AsOfOption = None,
 ) -> None:
-    """The whole job once: ingest → GX checks → AutoQA → dbt build → report → feedback emails."""
+    """The whole job once: ingest → GX checks → AutoQA → dbt build → report → feedback emails.
+
+    Feedback goes out for closed periods only (a period closes `close_after_days` after its end);
+    open periods are reported as preliminary. `--period` emails that one period, marked preliminary
+    if it is still open.
+    """
     _check_period(period)
+    _check_as_of(as_of)
     project = _project(config)
-    result = _run_pipeline(project, period, send)
+    result = _run_pipeline(project, period, send, as_of)
     _finish(project, result)
 
 
-def _run_pipeline(project, period: str | None, send: bool) -> dict:
+def _run_pipeline(project, period: str | None, send: bool, as_of: str | None = None) -> dict:
     from flows.pipeline import pipeline_flow
 
+    from contactqa.autoqa.versions import ScorecardVersionError
     from contactqa.ingest import InvariantError, SourceConfigError
     from contactqa.sources.remote import RemoteSourceError
 
     try:
         return _run_flow("running the pipeline (ingest → AutoQA → dbt → report → feedback)",
-                         pipeline_flow, str(project.path), period, send)
+                         pipeline_flow, str(project.path), period, send, as_of)
     except FileNotFoundError as exc:
         _fail(str(exc))
     except InvariantError as exc:
         _fail(f"rows were lost, the file's load was rolled back: {exc}", 1)
-    except (RemoteSourceError, SourceConfigError) as exc:
+    except (RemoteSourceError, SourceConfigError, ScorecardVersionError) as exc:
         _fail(str(exc))
 
 
@@ -297,6 +445,9 @@ def _finish(project, result: dict) -> None:
         raise typer.Exit(1)
 
 
+DEMO_START = "2026-10-05"  # a Monday: the demo's week and month are long closed, so its outputs are complete
+
+
 @app.command()
 def demo(
     workdir: Annotated[Path, typer.Option("--workdir", "-w", help="Folder for the synthetic centre and all outputs.")] = Path("demo"),
@@ -304,13 +455,18 @@ def demo(
     days: Annotated[int, typer.Option(min=1, help="Number of days.")] = 5,
     contacts_per_agent_per_day: Annotated[int, typer.Option("--contacts-per-agent-per-day", min=1)] = 8,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic centre.")] = 42,
+    start_date: Annotated[str, typer.Option(help="First day of traffic, YYYY-MM-DD.")] = DEMO_START,
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Start from an empty work folder.")] = True,
 ) -> None:
-    """Generate a small synthetic centre and run the whole pipeline on it with the embedded defaults.
+    """Generate a small synthetic centre and run one monitoring cycle on it with the embedded defaults.
 
-    A DuckDB file, Prefect without a server, emails to an outbox folder: nothing to set up.
+    A DuckDB file, Prefect without a server, emails to an outbox folder: nothing to set up. The cycle:
+    the first run checks every contact and draws the sample; the synthetic evaluators evaluate their
+    assigned picks (landing/evaluations/sample-evaluations.csv); the second run loads those, checks
+    nothing again, scores with them and emails each agent the closed month's feedback once.
     """
     from contactqa.config import DEFAULT_CONFIG_DIR, load_project, write_project_file
+    from contactqa.synth.sample_evaluations import evaluate_sample
 
     workdir = workdir.resolve()
     if fresh and workdir.exists():
@@ -318,18 +474,27 @@ def demo(
             _fail(f"{workdir} is not empty and is not a contactqa demo folder; choose another --workdir")
         shutil.rmtree(workdir)
     generate(out=workdir, seed=seed, agents=agents, teams=max(1, min(4, agents // 6)), days=days,
-             contacts_per_agent_per_day=contacts_per_agent_per_day, start_date="2026-11-02",
+             contacts_per_agent_per_day=contacts_per_agent_per_day, start_date=start_date,
              timezone="Asia/Almaty", transcripts="daily", fault_rate=None)
     project_file = workdir / "contactqa.yml"
     default = load_project(DEFAULT_CONFIG_DIR / "contactqa.yml")
     data = default.config.model_dump(mode="json")
     data.update(warehouse="warehouse/contactqa.duckdb", output_dir="output")
-    for key in ("scorecard", "error_catalogue", "sampling", "routing", "regulations_dir", "kb_dir"):
+    data["scorecard"] = [str(path) for path in default.scorecard_paths()]
+    for key in ("error_catalogue", "sampling", "routing", "regulations_dir", "kb_dir"):
         data[key] = str(default.resolve(data[key]))
     for source in data["sources"]:
         source["location"] = source["location"].replace("../demo/", "")
     write_project_file(project_file, data)
     project = _project(project_file)
+    console.print("[bold]1/3[/] first run: check every contact, draw the monitoring sample (no emails yet)")
+    _run_pipeline(project, None, False)
+    written = evaluate_sample(project.warehouse_path, workdir / "ground_truth",
+                              workdir / "landing" / "evaluations" / "sample-evaluations.csv",
+                              seed=seed, timezone=project.config.timezone)
+    console.print(f"[bold]2/3[/] the evaluators evaluated their assigned picks: {written} criterion results in "
+                  f"{workdir / 'landing' / 'evaluations' / 'sample-evaluations.csv'}")
+    console.print("[bold]3/3[/] second run: load the evaluations, score, report, email the closed period")
     result = _run_pipeline(project, None, True)
     _finish(project, result)
     console.print(f"\n[bold green]Demo done.[/] Project file: {project_file}\n"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone as dt_timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any
 
+from contactqa.periods import zone_label
 from contactqa.reporting.charts import Bar, score_bars_svg, team_colours
 from contactqa.reporting.data import Marts, check_identifier, require_marts
 from contactqa.reporting.templates import get_template, normalize_language
@@ -29,10 +31,12 @@ def render_report(
     marts_schema: str = "marts",
     title: str | None = None,
     templates_dir: Path | None = None,
+    timezone: str = "UTC",
 ) -> Path:
     """Render the monitoring report from the scoring marts; returns the HTML file written.
 
-    `period` ('YYYY-MM') limits the report to one month; None covers every period.
+    `period` ('YYYY-MM', or an ISO week 'YYYY-Www') limits the report to one period; None covers every
+    month. `timezone` is the centre's: contact times are shown on its clock, with the zone named.
     `templates_dir` is searched before the repo's `reports/` (a centre's own templates).
     """
     warehouse_path = Path(warehouse_path)
@@ -43,10 +47,11 @@ def render_report(
     with connect(warehouse_path, read_only=True) as con:
         require_marts(con, warehouse_path, marts_schema)
         context = build_report_context(Marts(con, marts_schema, period, used_language))
+    generated = datetime.now(dt_timezone.utc).replace(microsecond=0)
     context.update(
         language=used_language, title=title, period=period, marts_schema=marts_schema,
-        warehouse_name=warehouse_path.name,
-        generated_at=datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+        warehouse_name=warehouse_path.name, timezone=timezone, zone=zone_label(timezone),
+        generated_at=generated.astimezone(ZoneInfo(timezone)).replace(tzinfo=None),
     )
     html = template.render(context)
     out_dir = Path(out_dir)
@@ -64,6 +69,7 @@ def build_report_context(marts: Marts) -> dict[str, Any]:
     team_avg = marts.team_averages()
     period_avg = marts.period_averages()
     colours = team_colours(sorted({a["team_label"] for a in agents}))
+    status = marts.period_status()
 
     periods = []
     for period in marts.periods():
@@ -83,8 +89,10 @@ def build_report_context(marts: Marts) -> dict[str, Any]:
             reference_label="среднее" if lang == "ru" else "average", colours=colours,
         )
         periods.append({"period": period, "teams": teams, "chart": chart, "average": period_avg.get(period),
-                        "agents": len(in_period)})
+                        "agents": len(in_period), "status": status.get(period, {}),
+                        "insufficient": sum(1 for a in in_period if a.get("is_sample_sufficient") is False)})
 
+    sample = marts.monitoring_sample()
     return {
         "headline": marts.headline(),
         "periods": periods,
@@ -93,7 +101,11 @@ def build_report_context(marts: Marts) -> dict[str, Any]:
         "errors_by_group": marts.errors("group"),
         "errors_by_severity": marts.errors("severity"),
         "criteria": marts.criterion_pass_rates(),
-        "sample": marts.monitoring_sample(),
+        "sample": [s for s in sample if s["sample_type"] == "random"],
+        "targeted": [s for s in sample if s["sample_type"] == "targeted"],
+        "volumes": marts.volumes(),
+        "rescores": marts.rescores(),
+        "open_periods": [p for p in periods if p["status"] and not p["status"]["is_closed"]],
         "findings": varied_findings(marts.findings(), FINDINGS_SHOWN, FINDINGS_PER_CRITERION),
         "findings_limit": FINDINGS_SHOWN,
         "data_quality": marts.data_quality(),

@@ -6,7 +6,8 @@ from typer.testing import CliRunner
 from contactqa.cli import app
 
 runner = CliRunner()
-COMMANDS = ["generate", "demo", "run", "ingest", "autoqa", "build", "report", "send-feedback", "validate-config"]
+COMMANDS = ["generate", "demo", "run", "ingest", "autoqa", "rescore", "build", "report", "send-feedback",
+            "validate-config"]
 
 
 def test_top_level_help_lists_every_command():
@@ -40,7 +41,14 @@ def test_broken_config_exits_2_naming_file_and_key(tmp_path):
 
 def test_bad_period_is_refused():
     result = runner.invoke(app, ["report", "--period", "November"])
-    assert result.exit_code == 2 and "is not a month like 2026-11" in result.output
+    assert result.exit_code == 2 and "is not a period: use a month like 2026-11 or an ISO week like 2026-W45" in result.output
+
+
+def test_rescore_and_as_of_refuse_malformed_dates():
+    result = runner.invoke(app, ["rescore", "--period", "November"])
+    assert result.exit_code == 2 and "is not a period" in result.output
+    result = runner.invoke(app, ["autoqa", "--as-of", "2nd of December"])
+    assert result.exit_code == 2 and "is not a date" in result.output
 
 
 def test_generate_rejects_bad_options(tmp_path):
@@ -71,4 +79,12 @@ def test_demo_command_end_to_end(tmp_path):
     message = email.message_from_binary_file(emls[0].open("rb"))
     assert message["To"] and message["Subject"]
     with duckdb.connect(str(workdir / "warehouse" / "contactqa.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM marts.fct_agent_scores").fetchone()[0] == 4
+        # one closed month (the demo's October) and its ISO week, per agent
+        assert con.execute("SELECT count(*) FROM marts.fct_agent_scores WHERE period_type = 'month' AND is_closed")\
+            .fetchone()[0] == 4
+        # the demo's evaluators worked through their whole queue between the two runs
+        picks, evaluated = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE is_evaluated) FROM marts.fct_monitoring_sample WHERE is_sampled"
+        ).fetchone()
+        assert picks > 0 and evaluated == picks
+        assert con.execute("SELECT min(sample_evaluations) FROM marts.fct_agent_scores").fetchone()[0] > 0
