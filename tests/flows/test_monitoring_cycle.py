@@ -192,6 +192,10 @@ def test_the_random_sample_meets_its_quota_with_answered_contacts_only(cycle):
         assert picks == min(quota, eligible)
     assert _sql(wh, """SELECT count(*) FROM marts.fct_monitoring_sample m JOIN marts.fct_contact_scores c USING (contact_id)
                        WHERE c.contact_status <> 'answered'""")[0][0] == 0
+    # the picks are shared out evenly among the plan's evaluators
+    loads = [n for (n,) in _sql(wh, """SELECT count(*) FROM marts.fct_monitoring_sample
+                                     WHERE is_sampled AND sample_period = '2026-10' GROUP BY assigned_evaluator_id""")]
+    assert len(loads) == 4 and max(loads) - min(loads) <= 1
     kinds = dict(_sql(wh, "SELECT sample_type, count(*) FROM marts.fct_monitoring_sample GROUP BY 1"))
     assert kinds.get("targeted", 0) <= 3 * AGENTS * 2  # capped per agent x period
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from contactqa.config import DEFAULT_PROJECT_FILE, ConfigError, Scorecard, load_model, load_project
+from contactqa.config import DEFAULT_CONFIG_DIR, DEFAULT_PROJECT_FILE, ConfigError, Scorecard, load_model, load_project
 
 
 def test_default_project_and_its_files_are_valid():
@@ -102,3 +102,45 @@ def test_source_options_are_checked_by_their_connector(tmp_path):
     path.write_text("sources:\n  - {name: pbx, type: mapped_cdr, location: x, options: {header: true}}\n")
     with pytest.raises(ConfigError, match=r"sources\[0\]\.options: .*columns"):
         load_project(path).validate_all()
+
+
+def test_sampling_plan_flags_reach_the_dbt_build(tmp_path):
+    """Every flag of the plan file ends up in the vars dbt samples with; older keys still work,
+    include_critical: false included (it used to be ignored)."""
+    from contactqa.config import load_project, write_project_file
+    from contactqa.marts import project_vars
+    from contactqa.sources.base import customer_key
+
+    (tmp_path / "sampling.yml").write_text(
+        "seed: 7\nper_agent_per_channel: 5\ninclude_critical: false\nperiod: week\nspread_over_days: false\n"
+        "exclusions: {min_talk_seconds: 12, queues: [test], customer_numbers: ['+7 (727) 000-00-01']}\n"
+        "assignment: {evaluators: [{id: E1, team: North}], avoid_own_team: true}\n", encoding="utf-8")
+    write_project_file(tmp_path / "contactqa.yml", {"timezone": "Asia/Almaty", "close_after_days": 5,
+                                                   "sampling": "sampling.yml"})
+    variables = project_vars(load_project(tmp_path / "contactqa.yml"), "2026-12-01")
+    plan = variables["sampling_plan"]
+    assert variables["timezone"] == "Asia/Almaty" and variables["close_after_days"] == 5
+    assert variables["as_of_date"] == "2026-12-01"
+    assert plan["quotas"] == {"voice": 5, "chat": 5, "email": 5}
+    assert plan["targeted"]["triggers"]["autoqa_critical"] is False
+    assert plan["period"] == "week" and plan["spread_over_days"] is False and plan["seed"] == "7"
+    # internal numbers are keyed exactly as ingest keys customers, whatever the spelling
+    assert plan["exclusions"]["customer_keys"] == [customer_key("87270000001")]
+    assert plan["exclusions"]["min_talk_seconds"] == 12 and plan["exclusions"]["queues"] == ["test"]
+    assert plan["assignment"] == {"evaluators": [{"id": "E1", "team": "North"}], "avoid_own_team": True}
+
+
+def test_a_scorecard_list_needs_effective_dates(tmp_path):
+    from contactqa.config import ConfigError, load_project, write_project_file
+
+    card = (DEFAULT_CONFIG_DIR / "scorecard.yml").read_text(encoding="utf-8")
+    (tmp_path / "a.yml").write_text(card, encoding="utf-8")
+    (tmp_path / "b.yml").write_text(card.replace('version: "2026.11-2"', 'version: "2026.12-1"')
+                                    .replace("effective_from: 2026-01-01", "effective_from: 2026-12-01"), encoding="utf-8")
+    write_project_file(tmp_path / "contactqa.yml", {"scorecard": ["b.yml", "a.yml"]})
+    project = load_project(tmp_path / "contactqa.yml")
+    assert [c.version for c in project.scorecards()] == ["2026.11-2", "2026.12-1"]
+    assert project.scorecard().version == "2026.12-1"
+    (tmp_path / "b.yml").write_text(card, encoding="utf-8")  # the same version twice
+    with pytest.raises(ConfigError, match="is also the version of"):
+        project.scorecards()
