@@ -5,15 +5,21 @@
 
 with results as (
 
-    select * from {{ ref('fct_criterion_results') }}
+    select * from {{ ref('int_criterion_results_resolved') }}
     where result = 'fail'
         and error_code is not null
 
 ),
 
+error_catalogue as (
+
+    select * from {{ ref('stg_autoqa__error_catalogue') }}
+
+),
+
 agents as (
 
-    select * from {{ ref('dim_agents') }}
+    select * from {{ ref('stg_raw__agents') }}
 
 ),
 
@@ -27,15 +33,17 @@ failures as (
         results.period,
         results.period_week,
         results.error_code,
-        results.error_title_en,
-        results.error_title_ru,
-        results.error_group,
-        results.severity,
+        error_catalogue.error_title_en,
+        error_catalogue.error_title_ru,
+        error_catalogue.error_group,
+        error_catalogue.severity,
         results.is_critical,
         results.evidence_quote,
         results.contact_started_at
 
     from results
+    left join error_catalogue
+        on results.error_code = error_catalogue.error_code
     left join agents
         on results.agent_id = agents.agent_id
 
