@@ -41,7 +41,8 @@ def test_broken_config_exits_2_naming_file_and_key(tmp_path):
 
 def test_bad_period_is_refused():
     result = runner.invoke(app, ["report", "--period", "November"])
-    assert result.exit_code == 2 and "is not a period: use a month like 2026-11 or an ISO week like 2026-W45" in result.output
+    said = " ".join(result.output.split())  # rich wraps long lines at the terminal's width
+    assert result.exit_code == 2 and "is not a period: use a month like 2026-11 or an ISO week like 2026-W45" in said
 
 
 def test_rescore_and_as_of_refuse_malformed_dates():
