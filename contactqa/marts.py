@@ -105,6 +105,9 @@ def run_dbt_build(
     log_dir = work_dir / "logs"
     work_dir.mkdir(parents=True, exist_ok=True)
 
+    if not full_refresh and _built_before_incremental_marts(warehouse_path):
+        full_refresh = True  # a warehouse from a version whose marts were plain tables: rebuild them once
+
     project_dir = dbt_project_dir()
     args = [
         "build",
@@ -138,6 +141,17 @@ def run_dbt_build(
             _release_warehouse()
 
     return _summarise(outcome, log_dir / "dbt.log")
+
+
+def _built_before_incremental_marts(warehouse_path: Path) -> bool:
+    """True when fct_criterion_results exists without the fingerprint its incremental build needs."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        columns = {name for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND table_name = 'fct_criterion_results'").fetchall()}
+    return bool(columns) and "inputs_key" not in columns
 
 
 def _summarise(outcome: Any, log_path: Path) -> DbtResult:

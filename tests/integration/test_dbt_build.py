@@ -349,3 +349,18 @@ def test_duplicate_contacts_fail_the_build(tmp_path: Path) -> None:
     assert any("unique_stg_raw__contacts_contact_id" in failure for failure in result.failures), result.failures
     # nothing downstream of the bad staging model was built on top of it
     assert result.models_built < 19
+
+
+def test_a_warehouse_from_before_the_incremental_marts_is_rebuilt_once(tmp_path: Path) -> None:
+    """An upgrade: fct_criterion_results built as a plain table (no inputs_key) is rebuilt in full
+    rather than failing the incremental build."""
+    path = tmp_path / "old.duckdb"
+    build_warehouse(path)
+    assert run_dbt_build(path, select="+fct_criterion_results").success
+    with duckdb.connect(str(path)) as con:
+        con.execute("ALTER TABLE marts.fct_criterion_results DROP COLUMN inputs_key")
+    result = run_dbt_build(path, select="+fct_criterion_results")
+    assert result.success, result.failures
+    columns = [name for (name,) in query(path, "select column_name from information_schema.columns "
+                                               "where table_name = 'fct_criterion_results'")]
+    assert "inputs_key" in columns
