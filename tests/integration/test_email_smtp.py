@@ -1,20 +1,26 @@
-"""Feedback emails through a real SMTP server (aiosmtpd on 127.0.0.1), sent exactly once."""
+"""Feedback emails through a real SMTP server (aiosmtpd on 127.0.0.1), sent exactly once.
+
+The warehouse is the small centre the real pipeline built (pipeline_warehouse.py), copied per test.
+Periods, preliminary emails and revisions: test_feedback_periods.py.
+"""
 
 from __future__ import annotations
 
 import email
 import email.policy
 import socket
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 from aiosmtpd.controller import Controller
+from markupsafe import escape
 
 from contactqa.delivery import DeliverySettings, send_feedback
-from contactqa.reporting.example import AGENTS, create_example_marts
+from pipeline_warehouse import CARD, IIN, MAILBOX, MARKUP
 
-AGENT_BY_EMAIL = {a[2]: a for a in AGENTS}
+CLOSED = date(2026, 12, 10)  # September, October and November 2026 are all closed by then
 
 
 class Inbox:
@@ -53,8 +59,13 @@ def inbox():
 
 
 @pytest.fixture
-def warehouse(tmp_path) -> Path:
-    return create_example_marts(tmp_path / "warehouse.duckdb")
+def warehouse(pipeline_centre, tmp_path) -> Path:
+    return pipeline_centre.copy_to(tmp_path / "warehouse")
+
+
+@pytest.fixture
+def agents(pipeline_centre) -> list[dict]:
+    return pipeline_centre.agents()
 
 
 def _settings(tmp_path: Path, port: int | None) -> DeliverySettings:
@@ -78,30 +89,34 @@ def _bodies(msg: email.message.EmailMessage) -> tuple[str, str]:
     return msg.get_body(("html",)).get_content(), msg.get_body(("plain",)).get_content()
 
 
-def test_each_agent_gets_exactly_one_message_with_only_their_contacts(inbox, warehouse, tmp_path):
+def test_each_agent_gets_exactly_one_message_with_only_their_contacts(inbox, warehouse, agents, tmp_path):
     handler, port = inbox
-    summary = send_feedback(warehouse, _settings(tmp_path, port), period="2026-11")
+    summary = send_feedback(warehouse, _settings(tmp_path, port), period="2026-11", as_of=CLOSED)
 
-    assert summary.failed == [] and summary.sent == len(AGENTS) and summary.written == len(AGENTS)
-    assert len(handler.envelopes) == len(AGENTS)
+    assert summary.failed == [] and summary.sent == len(agents) and summary.written == len(agents)
+    assert len(handler.envelopes) == len(agents)
     contacts = _contacts_by_agent(warehouse, "2026-11")
-    for agent_id, name, address, team, supervisor, locale, _ in AGENTS:
+    assert {a["locale"] for a in agents} == {"en", "ru"}
+    for agent in agents:
+        address, supervisor = agent["email"], agent["supervisor_email"]
         messages = handler.for_agent(address)
         assert len(messages) == 1, address
         msg = messages[0]
         rcpts = next(r for r, m in handler.envelopes if m is msg)
         assert sorted(rcpts) == sorted([address, supervisor])
         assert msg["Cc"] == supervisor
-        assert msg["To"].addresses[0].display_name == name
+        assert msg["To"].addresses[0].display_name == agent["full_name"]
         html, text = _bodies(msg)
-        for own in contacts[agent_id]:
+        for own in contacts[agent["agent_id"]]:
             assert own in html and own in text
         for other_agent, others in contacts.items():
-            if other_agent != agent_id:
-                assert not any(c in html or c in text for c in others), (agent_id, other_agent)
+            if other_agent != agent["agent_id"]:
+                assert not any(c in html or c in text for c in others), (agent["agent_id"], other_agent)
         # no other agent's name either
-        assert not any(a[1] in html for a in AGENTS if a[0] != agent_id)
-        if locale == "ru":
+        for other in agents:
+            if other is not agent:
+                assert other["full_name"] not in text and str(escape(other["full_name"])) not in html
+        if agent["locale"] == "ru":
             assert msg["Subject"].startswith("Обратная связь по качеству за ноябрь 2026")
             assert "здравствуйте" in text and "Ваша оценка" in html
         else:
@@ -110,77 +125,86 @@ def test_each_agent_gets_exactly_one_message_with_only_their_contacts(inbox, war
         assert msg["Message-ID"]
 
 
-def test_personal_data_is_masked_and_markup_escaped(inbox, warehouse, tmp_path):
+def test_personal_data_is_masked_and_markup_escaped(inbox, pipeline_centre, warehouse, agents, tmp_path):
     handler, port = inbox
-    send_feedback(warehouse, _settings(tmp_path, port), period="2026-11")
+    send_feedback(warehouse, _settings(tmp_path, port), period="2026-11", as_of=CLOSED)
+    address = {a["agent_id"]: a["email"] for a in agents}
     everything = ""
     for _, msg in handler.envelopes:
         html, text = _bodies(msg)
         everything += html + text
         assert "<script>" not in html
-    assert "4400 4300 1234 5678" not in everything and "900101300123" not in everything
-    assert "234-56-78" not in everything and "support@bank.kz" not in everything
-    daniyar = handler.for_agent("daniyar.s@contactqa.local")[0]  # A002 disclosed a card (see example data)
-    html, text = _bodies(daniyar)
-    assert "**** **** **** 5678" in html and "**** **** **** 5678" in text
+    assert CARD not in everything and IIN not in everything
+    assert "234-56-78" not in everything and MAILBOX not in everything
+    # the Russian-locale agent read out a card, an IIN and a phone (see pipeline_warehouse.py)
+    discloser = handler.for_agent(address[pipeline_centre.russian_agent])[0]
+    html, text = _bodies(discloser)
+    assert "**** **** **** 5671" in html and "**** **** **** 5671" in text
+    assert "+7 (***) ***-**-78" in text
     assert "SR-4.2" in html  # the regulation clause of the failed criterion
-    james = handler.for_agent("james.o@contactqa.local")[0]
-    assert "&lt;script&gt;" in _bodies(james)[0]
-    assert "<script>alert('x')</script>" in _bodies(james)[1]  # plain text needs no escaping
+    markup = handler.for_agent(address[pipeline_centre.english_agent])[0]
+    assert "&lt;script&gt;" in _bodies(markup)[0]
+    assert MARKUP in _bodies(markup)[1]  # plain text needs no escaping
+    assert "s***@bank.kz" in _bodies(markup)[1]
 
 
-def test_rerunning_sends_nothing_twice(inbox, warehouse, tmp_path):
+def test_rerunning_sends_nothing_twice(inbox, warehouse, agents, tmp_path):
     handler, port = inbox
     settings = _settings(tmp_path, port)
-    first = send_feedback(warehouse, settings, period="2026-11")
-    second = send_feedback(warehouse, settings, period="2026-11")
-    assert first.sent == len(AGENTS)
-    assert second.sent == 0 and second.written == 0 and second.skipped_already_sent == len(AGENTS)
-    assert len(handler.envelopes) == len(AGENTS)
-    # every period at once: only October's messages are new
-    third = send_feedback(warehouse, settings)
-    assert third.sent == len(AGENTS) and third.skipped_already_sent == len(AGENTS)
-    assert len(handler.envelopes) == 2 * len(AGENTS)
+    first = send_feedback(warehouse, settings, period="2026-11", as_of=CLOSED)
+    second = send_feedback(warehouse, settings, period="2026-11", as_of=CLOSED)
+    assert first.sent == len(agents)
+    assert second.sent == 0 and second.written == 0 and second.skipped_already_sent == len(agents)
+    assert len(handler.envelopes) == len(agents)
+    # the default run re-checks November (unchanged: nothing) and leaves the months older than the lookback
+    third = send_feedback(warehouse, settings, as_of=CLOSED)
+    assert third.sent == 0 and third.skipped_already_sent == len(agents)
+    assert third.beyond_lookback == ["2026-09", "2026-10"]
+    # October asked for by name: only its messages are new
+    fourth = send_feedback(warehouse, settings, period="2026-10", as_of=CLOSED)
+    assert fourth.sent == len(agents) and fourth.skipped_already_sent == 0
+    assert len(handler.envelopes) == 2 * len(agents)
     con = duckdb.connect(str(warehouse), read_only=True)
     ledger = con.execute("SELECT agent_id, period, recipients, eml_path FROM delivery.sent_feedback").fetchall()
     con.close()
-    assert len(ledger) == 2 * len(AGENTS) and all(Path(row[3]).exists() for row in ledger)
+    assert len(ledger) == 2 * len(agents) and all(Path(row[3]).exists() for row in ledger)
 
 
-def test_a_failed_send_is_reported_not_recorded_and_retried(inbox, warehouse, tmp_path):
+def test_a_failed_send_is_reported_not_recorded_and_retried(inbox, pipeline_centre, warehouse, agents, tmp_path):
     handler, port = inbox
     settings = _settings(tmp_path, port)
-    handler.reject = {"olga.k@contactqa.local"}
-    first = send_feedback(warehouse, settings, period="2026-11")
-    assert [(f.agent_id, f.period) for f in first.failed] == [("A004", "2026-11")]
+    refused = next(a for a in agents if a["agent_id"] == pipeline_centre.russian_agent)
+    handler.reject = {refused["email"]}
+    first = send_feedback(warehouse, settings, period="2026-11", as_of=CLOSED)
+    assert [(f.agent_id, f.period) for f in first.failed] == [(refused["agent_id"], "2026-11")]
     assert "554" in first.failed[0].reason
-    assert first.sent == len(AGENTS) - 1
-    assert not (tmp_path / "outbox" / "2026-11" / "A004.eml").exists()
+    assert first.sent == len(agents) - 1
+    assert not (tmp_path / "outbox" / "2026-11" / f"{refused['agent_id']}.eml").exists()
 
     handler.reject = set()
-    second = send_feedback(warehouse, settings, period="2026-11")
-    assert second.sent == 1 and second.skipped_already_sent == len(AGENTS) - 1 and second.failed == []
-    assert len(handler.for_agent("olga.k@contactqa.local")) == 1
+    second = send_feedback(warehouse, settings, period="2026-11", as_of=CLOSED)
+    assert second.sent == 1 and second.skipped_already_sent == len(agents) - 1 and second.failed == []
+    assert len(handler.for_agent(refused["email"])) == 1
 
 
-def test_unreachable_server_fails_every_agent_without_crashing(warehouse, tmp_path):
-    summary = send_feedback(warehouse, _settings(tmp_path, _free_port()), period="2026-11")
-    assert summary.sent == 0 and len(summary.failed) == len(AGENTS)
+def test_unreachable_server_fails_every_agent_without_crashing(warehouse, agents, tmp_path):
+    summary = send_feedback(warehouse, _settings(tmp_path, _free_port()), period="2026-11", as_of=CLOSED)
+    assert summary.sent == 0 and len(summary.failed) == len(agents)
     assert "Connection refused" in summary.failed[0].reason or "Errno" in summary.failed[0].reason
 
 
-def test_outbox_only_writes_eml_files_and_sends_nothing(inbox, warehouse, tmp_path):
+def test_outbox_only_writes_eml_files_and_sends_nothing(inbox, warehouse, agents, tmp_path):
     handler, _ = inbox
-    summary = send_feedback(warehouse, _settings(tmp_path, None), period="2026-11")
-    assert summary.sent == 0 and summary.written == len(AGENTS) and not summary.failed
+    summary = send_feedback(warehouse, _settings(tmp_path, None), period="2026-11", as_of=CLOSED)
+    assert summary.sent == 0 and summary.written == len(agents) and not summary.failed
     assert handler.envelopes == []
     files = sorted((tmp_path / "outbox" / "2026-11").glob("*.eml"))
-    assert [f.stem for f in files] == [a[0] for a in AGENTS]
-    for path, agent in zip(files, AGENTS):
+    assert [f.stem for f in files] == [a["agent_id"] for a in agents]
+    for path, agent in zip(files, agents):
         with path.open("rb") as fh:
             msg = email.message_from_binary_file(fh, policy=email.policy.default)
-        assert msg["To"].addresses[0].addr_spec == agent[2]
-        assert msg["Cc"] == agent[4]
+        assert msg["To"].addresses[0].addr_spec == agent["email"]
+        assert msg["Cc"] == agent["supervisor_email"]
         assert msg["From"].addresses[0].addr_spec == "qa@contactqa.local"
         assert msg["Date"] and msg["Message-ID"]
         assert msg.get_body(("plain",)).get_content_type() == "text/plain"
@@ -188,17 +212,18 @@ def test_outbox_only_writes_eml_files_and_sends_nothing(inbox, warehouse, tmp_pa
         assert msg.get_body(("html",)).get_content().lstrip().startswith("<!DOCTYPE html>")
         assert "ноябрь 2026" in msg["Subject"] or "November 2026" in msg["Subject"]
         assert path.read_bytes().isascii()  # headers and bodies are transfer-encoded (RFC 5322)
-    again = send_feedback(warehouse, _settings(tmp_path, None), period="2026-11")
-    assert again.written == 0 and again.skipped_already_sent == len(AGENTS)
+    again = send_feedback(warehouse, _settings(tmp_path, None), period="2026-11", as_of=CLOSED)
+    assert again.written == 0 and again.skipped_already_sent == len(agents)
 
 
-def test_without_cc_and_dry_run(inbox, warehouse, tmp_path):
+def test_without_cc_and_dry_run(inbox, warehouse, agents, tmp_path):
     handler, port = inbox
     settings = _settings(tmp_path, port)
     settings.cc_supervisor = False
-    dry = send_feedback(warehouse, settings, period="2026-11", dry_run=True)
-    assert dry.planned == len(AGENTS) and dry.sent == 0 and handler.envelopes == []
+    dry = send_feedback(warehouse, settings, period="2026-11", as_of=CLOSED, dry_run=True)
+    assert dry.planned == len(agents) and dry.sent == 0 and handler.envelopes == []
     assert not (tmp_path / "outbox").exists()
-    send_feedback(warehouse, settings, period="2026-11")
+    send_feedback(warehouse, settings, period="2026-11", as_of=CLOSED)
+    assert len(handler.envelopes) == len(agents)
     assert all(rcpts == [m["To"].addresses[0].addr_spec] for rcpts, m in handler.envelopes)
     assert all(m["Cc"] is None for _, m in handler.envelopes)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from contactqa.reporting import render_report
-from contactqa.reporting.example import create_example_marts
+from pipeline_warehouse import CARD
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
                  if p and Path(p).exists()), None)
@@ -31,10 +31,8 @@ def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("page")
-    warehouse = create_example_marts(base / "warehouse.duckdb")
-    return render_report(warehouse, base / "out", language="ru", period="2026-11")
+def report(pipeline_centre, tmp_path_factory) -> Path:
+    return render_report(pipeline_centre.path, tmp_path_factory.mktemp("page"), language="ru", period="2026-11")
 
 
 def test_screenshot_is_rendered(report, tmp_path):
@@ -46,14 +44,16 @@ def test_screenshot_is_rendered(report, tmp_path):
     assert len(data) > 50_000  # a blank or error page compresses to a few kilobytes
 
 
-def test_dom_holds_the_key_text(report, tmp_path):
+def test_dom_holds_the_key_text(pipeline_centre, report, tmp_path):
     result = _chromium(tmp_path / "profile", "--dump-dom", report.as_uri())
     dom = result.stdout.decode("utf-8")
+    names = {a["agent_id"]: a["full_name"] for a in pipeline_centre.agents()}
     assert "Отчёт о мониторинге качества" in dom
-    assert "Айгерим Нурланова" in dom and "James O'Neill" in dom
+    # a name in Cyrillic and one with an apostrophe, as text
+    assert names[pipeline_centre.russian_agent] in dom and names[pipeline_centre.english_agent] in dom
     assert "Оценки операторов" in dom and "Качество исходных данных" in dom
-    assert "**** **** **** 5678" in dom and "4400 4300 1234 5678" not in dom
+    assert "**** **** **** 5671" in dom and CARD not in dom
     # the quote's markup arrived as text: no script element was created from it
     assert "&lt;script&gt;alert" in dom
     assert "<script" not in dom
-    assert dom.count("<svg") == 1 and dom.count("<rect") >= 6
+    assert dom.count("<svg") == 1 and dom.count("<rect") >= len(names)
