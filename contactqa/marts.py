@@ -83,10 +83,12 @@ def run_dbt_build(
     select: str | None = None,
     full_refresh: bool = False,
     unit_tests: bool = False,
+    data_tests: bool = True,
 ) -> DbtResult:
     """Run `dbt build` (models, data tests and unit tests) on the warehouse at `warehouse_path`.
 
-    `unit_tests` also runs the YAML unit tests (the test suite does; production builds skip them).
+    `unit_tests` also runs the YAML unit tests (the test suite does; production builds skip them);
+    `data_tests=False` builds the models without dbt's data tests.
     `vars` override dbt_project.yml vars (e.g. {"sample_seed": "2024-q3",
     "sample_per_agent_channel": 3}). `work_dir` holds dbt's target/ and logs/ (default:
     `<warehouse dir>/dbt`). `select` is a dbt selector (e.g. "+fct_contact_scores").
@@ -125,10 +127,15 @@ def run_dbt_build(
         args += ["--select", select]
     if full_refresh:
         args.append("--full-refresh")
+    excluded = []
     if not unit_tests:
         # Unit tests check the models' logic on fixed fixtures: the test suite runs them; a nightly
         # build on real data gains nothing from them (dbt's advice for production builds).
-        args += ["--exclude-resource-type", "unit_test"]
+        excluded.append("unit_test")
+    if not data_tests:
+        excluded.append("test")  # models only: for callers that already tested the same models
+    for resource_type in excluded:
+        args += ["--exclude-resource-type", resource_type]
 
     env = {
         "CONTACTQA_WAREHOUSE": str(warehouse_path),
