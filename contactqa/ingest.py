@@ -3,12 +3,18 @@
 Guarantees, per file: records read = rows loaded + rows quarantined; a file (by content hash)
 lands exactly once, in one transaction with its ledger row, so a killed run re-run neither
 loses nor doubles anything.
+
+Personal data is masked here, on the way in, for every source (`_land_file`): free text of landed
+rows, quarantined records and their reasons never reach the warehouse with a full card number,
+IIN or phone; what an utterance disclosed is kept as `pii_kinds` for AutoQA. Customer keys are
+made under the installation key, whose fingerprint the warehouse records (`_check_installation_key`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,11 +26,16 @@ import duckdb
 import pandas as pd
 
 from contactqa.config import Project, Source
+from contactqa.privacy import (
+    KEY_ENV, InstallationKeyError, disclosures, key_fingerprint, key_file, key_location, mask_pii, masked_excerpt,
+)
 from contactqa.quality.suites import ROW, Suite, load_suite, validate_frame
 from contactqa.sources import IngestContext, ParsedFile, parse_file
 from contactqa.sources.base import option_problems
 from contactqa.sources.remote import is_remote, pull
 from contactqa.warehouse import CANONICAL, connect
+
+log = logging.getLogger(__name__)
 
 # Pseudo-dataset of the transcript connector: one row per call, sets the contact's language.
 TRANSCRIPT_COLUMNS = [("contact_id", "VARCHAR"), ("language", "VARCHAR"), ("source_file", "VARCHAR"),
@@ -33,6 +44,10 @@ TRANSCRIPT_COLUMNS = [("contact_id", "VARCHAR"), ("language", "VARCHAR"), ("sour
 
 class SourceConfigError(ValueError):
     """A source's options are wrong (a bad regex, an unknown option): fix the project file, nothing was loaded."""
+
+
+class CustomerKeyError(SourceConfigError):
+    """The installation key is unusable, or is not the key this warehouse's customer keys were made with."""
 
 
 class InvariantError(RuntimeError):
@@ -194,6 +209,30 @@ def _propagate(parsed: ParsedFile, rows_by_dataset: dict[str, list[_Row]], file_
             row.reasons.append("its contact's records were quarantined")
 
 
+# Free text a person typed or said, per dataset: masked before it lands. Keys, codes and names are not
+# free text (agents' e-mail addresses are needed to send them feedback).
+FREE_TEXT: dict[str, tuple[str, ...]] = {
+    "utterances": ("text",),
+    "agent_actions": ("detail",),
+    "evaluations": ("comment",),
+}
+QUARANTINED_RECORD_LIMIT = 10_000  # characters of a quarantined record kept (masked first, then cut)
+
+
+def _protected(dataset: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The row as it may be stored: free text masked; for an utterance, what its original disclosed."""
+    columns = FREE_TEXT.get(dataset)
+    if not columns:
+        return values
+    row = dict(values)
+    if dataset == "utterances":
+        row["pii_kinds"] = ",".join(disclosures(row.get("text"))) or None
+    for column in columns:
+        if isinstance(row.get(column), str):
+            row[column] = mask_pii(row[column])
+    return row
+
+
 def _insert(con: duckdb.DuckDBPyConnection, dataset: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -204,35 +243,43 @@ def _insert(con: duckdb.DuckDBPyConnection, dataset: str, rows: list[dict[str, A
         con.execute("UPDATE raw.contacts c SET language = g.language FROM _good g "
                     "WHERE c.contact_id = g.contact_id AND g.language IS NOT NULL")
     else:
+        names = ", ".join(f'"{name}"' for name, _ in columns)
         select = ", ".join(f'CAST("{name}" AS {kind})' for name, kind in columns)
-        con.execute(f"INSERT INTO raw.{dataset} SELECT {select} FROM _good")
+        con.execute(f"INSERT INTO raw.{dataset} ({names}) SELECT {select} FROM _good")
     con.unregister("_good")
 
 
 def _land_file(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, outcome: FileOutcome,
                parsed: ParsedFile, rows_by_dataset: dict[str, list[_Row]], file_index: int) -> None:
+    """Land one file's good rows and quarantine the rest, in one transaction with its ledger row.
+
+    The one place rows and quarantine records are written, so personal data is masked here: rows
+    through `_protected`, quarantined records and reasons masked (then cut)."""
     quarantine: list[tuple] = []
     now = datetime.now(timezone.utc).replace(tzinfo=None)
+
+    def quarantined(dataset: str, locator: str | None, raw: str, reasons: str) -> tuple:
+        return (run_id, source.name, dataset, parsed.source_file, locator,
+                masked_excerpt(raw, QUARANTINED_RECORD_LIMIT), mask_pii(reasons), now)
+
     for reject in parsed.rejects:
-        quarantine.append((run_id, source.name, parsed.primary, parsed.source_file, reject.locator,
-                           reject.raw, reject.reason, now))
+        quarantine.append(quarantined(parsed.primary, reject.locator, reject.raw, reject.reason))
     loaded_primary = 0
     quarantined_merged = 0  # legs folded into a quarantined call row count as quarantined records
     con.execute("BEGIN TRANSACTION")
     try:
         for dataset, rows in rows_by_dataset.items():
             mine = [r for r in rows if r.file_index == file_index]
-            good = [r.values for r in mine if not r.reasons]
+            good = [_protected(dataset, r.values) for r in mine if not r.reasons]
             _insert(con, dataset, good)
             if dataset == parsed.primary:
                 loaded_primary = sum(parsed.records_in(values) for values in good)
                 for r in mine:
                     if r.reasons:
                         quarantined_merged += parsed.records_in(r.values) - 1
-                        quarantine.append((run_id, source.name, dataset, parsed.source_file,
-                                           r.values.get("record_locator"),
-                                           json.dumps(r.values, ensure_ascii=False, default=_json_default)[:10000],
-                                           "; ".join(r.reasons), now))
+                        quarantine.append(quarantined(
+                            dataset, r.values.get("record_locator"),
+                            json.dumps(r.values, ensure_ascii=False, default=_json_default), "; ".join(r.reasons)))
         if quarantine:
             con.executemany("INSERT INTO raw.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)", quarantine)
         outcome.rows_read = parsed.records_read
@@ -244,7 +291,7 @@ def _land_file(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, outc
         outcome.status = "loaded" if loaded_primary or not quarantine else "quarantined"
         con.execute("INSERT INTO raw.ingest_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             outcome.file_hash, source.name, parsed.source_file, outcome.rows_read, outcome.rows_loaded,
-            outcome.rows_quarantined, outcome.status, "; ".join(parsed.notes) or None, run_id, now])
+            outcome.rows_quarantined, outcome.status, mask_pii("; ".join(parsed.notes)) or None, run_id, now])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -261,6 +308,7 @@ def ingest_source(warehouse_path: Path, project: Project, source: Source, run_id
     files = discover(project, source)
     summary.files_seen = len(files)
     with connect(warehouse_path) as con:
+        _check_installation_key(con, run_id)
         known = {h for (h,) in con.execute("SELECT file_hash FROM raw.ingest_ledger").fetchall()}
         new: list[tuple[Path, str, str]] = []
         for path, name in files:
@@ -297,6 +345,35 @@ def ingest_source(warehouse_path: Path, project: Project, source: Source, run_id
             summary.rows_quarantined, "; ".join(f"{r} ({n})" for r, n in summary.top_reasons) or None,
             started, datetime.now(timezone.utc).replace(tzinfo=None)])
     return summary
+
+
+KEY_FINGERPRINT = "customer_key_fingerprint"
+
+
+def _check_installation_key(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Record the installation key's fingerprint on first use; refuse to run under a different key.
+
+    Customer keys made under another key would join none of the stored ones: every repeat-contact
+    and frequency check, and the sampling plan's exclusions, would silently stop matching."""
+    try:
+        current = key_fingerprint()
+    except InstallationKeyError as exc:
+        raise CustomerKeyError(str(exc)) from None
+    recorded = con.execute("SELECT value FROM raw.installation WHERE key = ?", [KEY_FINGERPRINT]).fetchone()
+    if recorded is None:
+        if con.execute("SELECT count(*) FROM raw.contacts WHERE customer_key IS NOT NULL").fetchone()[0]:
+            log.warning("this warehouse holds customer keys made by an earlier version (a salted hash; "
+                        "CONTACTQA_KEY_SALT is no longer used): they do not join the keys made from now on under "
+                        "the installation key %s (%s)", current, key_location())
+        con.execute("INSERT OR IGNORE INTO raw.installation VALUES (?, ?, ?, ?)",
+                    [KEY_FINGERPRINT, current, datetime.now(timezone.utc).replace(tzinfo=None), run_id])
+        recorded = con.execute("SELECT value FROM raw.installation WHERE key = ?", [KEY_FINGERPRINT]).fetchone()
+    if recorded[0] != current:
+        raise CustomerKeyError(
+            f"the installation key changed: this warehouse's customer keys were made with the key whose fingerprint "
+            f"is {recorded[0]}, but the key in use ({key_location()}) has fingerprint {current}. Customer keys made "
+            f"now would not join the stored ones, so nothing was loaded. Restore the original key (from your backup "
+            f"of {key_file()}, or set {KEY_ENV} to it) and run ingest again.")
 
 
 def _reason_heads(con: duckdb.DuckDBPyConnection, run_id: str, source_file: str) -> Counter:

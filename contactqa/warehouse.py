@@ -44,10 +44,13 @@ CANONICAL: dict[str, list[tuple[str, str]]] = {
         ("speaker", "VARCHAR"),  # agent | customer | system | bot
         ("offset_ms", "BIGINT"),
         ("end_offset_ms", "BIGINT"),
-        ("text", "VARCHAR"),
+        ("text", "VARCHAR"),  # masked at ingest (contactqa.privacy.mask_pii): no full card, IIN or phone
         ("message_id", "VARCHAR"),
         ("source_file", "VARCHAR"),
         ("record_locator", "VARCHAR"),
+        # What the original text disclosed in full, comma-joined: card_number, national_id (NULL: nothing).
+        # Last, so a warehouse from before it gains the column in the same place (see _UPGRADES).
+        ("pii_kinds", "VARCHAR"),
     ],
     "agents": [
         ("agent_id", "VARCHAR"),
@@ -129,6 +132,11 @@ CREATE TABLE IF NOT EXISTS raw.ingest_ledger (
     rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
     status VARCHAR, message VARCHAR, run_id VARCHAR, ingested_at TIMESTAMP
 );
+-- Facts about this installation, key -> value. customer_key_fingerprint: the first 8 hex of the sha256
+-- of the key customer keys are made with (never the key): ingest refuses to run under another key.
+CREATE TABLE IF NOT EXISTS raw.installation (
+    key VARCHAR PRIMARY KEY, value VARCHAR, recorded_at TIMESTAMP, run_id VARCHAR
+);
 CREATE TABLE IF NOT EXISTS raw.ingest_runs (
     run_id VARCHAR, source VARCHAR, files_seen BIGINT, files_new BIGINT,
     rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
@@ -177,9 +185,16 @@ def canonical_ddl() -> str:
     return "\n".join(statements)
 
 
+# Columns added to landed tables since they were first created: a warehouse from an earlier version gains them.
+_UPGRADES = """
+ALTER TABLE raw.utterances ADD COLUMN IF NOT EXISTS pii_kinds VARCHAR;
+"""
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_SERVICE_DDL)
     con.execute(canonical_ddl())
+    con.execute(_UPGRADES)
 
 
 @contextmanager
@@ -196,6 +211,36 @@ def connect(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.Duc
         yield con
     finally:
         con.close()
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse a stage reads is not there, or holds no landed data; the message says what to do."""
+
+
+# Every stage after ingest reads these; ingest creates them with the warehouse.
+LANDED_TABLES = ("raw.ingest_ledger", "raw.contacts")
+
+
+def require_warehouse(path: str | Path, stage: str) -> None:
+    """Refuse to read a warehouse that is not there. `connect` would create an empty one, and the stage
+    would then report nothing as if all were well (a file deleted mid-run gave an empty report, exit 0)."""
+    path = Path(path)
+    what_to_do = ("run `contactqa ingest` (or `contactqa run`) to land the exports into a new one, or point "
+                  "`warehouse:` in the project file (or CONTACTQA_WAREHOUSE) at where it is")
+    if not path.is_file():
+        raise WarehouseError(f"the warehouse {path} does not exist (not ingested into yet, or deleted or moved), "
+                             f"so {stage} cannot go on: {what_to_do}")
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            present = {f"{schema}.{table}" for schema, table in
+                       con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+    except duckdb.Error as exc:
+        raise WarehouseError(f"the warehouse {path} cannot be opened for {stage}: {exc}") from None
+    missing = [table for table in LANDED_TABLES if table not in present]
+    if missing:
+        raise WarehouseError(f"the warehouse {path} has no landed data ({', '.join(missing)} missing: it is not "
+                             f"a contactqa warehouse, or was replaced by an empty file), so {stage} cannot go on: "
+                             f"{what_to_do}")
 
 
 def column_names(table: str) -> list[str]:

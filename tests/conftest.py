@@ -1,10 +1,15 @@
 """Shared test setup: no telemetry, no network, quiet logs; the pipeline-built warehouse."""
 
+import os
+import tempfile
+
 import pytest
 
 from contactqa.runtime import apply_defaults
 
 apply_defaults()
+# Customer keys are made under an installation key: the tests' own, never the real ~/.config/contactqa/key.
+os.environ.setdefault("CONTACTQA_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="contactqa-test-key-"), "key"))
 
 
 @pytest.fixture(scope="session")

@@ -94,7 +94,7 @@ FROM raw.contacts c LEFT JOIN raw.agents a USING (agent_id)
 WHERE c.contact_id BETWEEN $first AND $last AND c.contact_id IN (SELECT contact_id FROM _ids)
 """
 _UTTERANCES = """
-SELECT contact_id, seq, speaker, offset_ms, end_offset_ms, text, message_id
+SELECT contact_id, seq, speaker, offset_ms, end_offset_ms, text, message_id, pii_kinds
 FROM raw.utterances WHERE contact_id BETWEEN $first AND $last AND contact_id IN (SELECT contact_id FROM _ids)
 ORDER BY contact_id, seq
 """
@@ -131,11 +131,12 @@ def _read_batch(con: duckdb.DuckDBPyConnection, bounds: dict[str, str]) -> dict[
     for cid, channel, agent_id, full_name, topic, disposition in zip(*_columns(con, _CONTACTS, bounds)):
         contacts[cid] = Contact(cid, channel, agent_id, _agent_names(full_name), topic, disposition)
     contact = None
-    for cid, seq, speaker, start, end, text, message_id in zip(*_columns(con, _UTTERANCES, bounds)):
+    for cid, seq, speaker, start, end, text, message_id, pii_kinds in zip(*_columns(con, _UTTERANCES, bounds)):
         if contact is None or contact.contact_id != cid:
             contact = contacts.get(cid)
         if contact is not None:
-            contact.utterances.append(Utterance(seq, speaker, start, end, text or "", message_id))
+            contact.utterances.append(Utterance(seq, speaker, start, end, text or "", message_id,
+                                                tuple(pii_kinds.split(",")) if pii_kinds else ()))
     for cid, at, action in zip(*_columns(con, _ACTIONS, bounds)):
         contact = contacts.get(cid)
         if contact is not None:

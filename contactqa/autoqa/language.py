@@ -80,6 +80,8 @@ class Utterance:
     end_offset_ms: int
     text: str
     message_id: str | None = None
+    # What the turn disclosed in full before ingest masked its text ('card_number', 'national_id').
+    pii_kinds: tuple[str, ...] = ()
 
     @cached_property
     def tokens(self) -> list[str]:

@@ -11,12 +11,13 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from contactqa.autoqa.language import PhraseMatcher, Utterance, compile_phrase
-from contactqa.autoqa.sensitive import find_card_numbers, find_national_ids, find_passwords, find_spoken_card_numbers
+from contactqa.autoqa.sensitive import disclosures, find_passwords
 from contactqa.config import (
     ActionOrderRule, CallingHoursRule, ContactFrequencyRule, Criterion, ForbiddenPhraseRule, InterruptionsRule,
     ManualRule, RecordingNoticeRule, RequiredActionsRule, RequiredInformationRule, RequiredPhraseRule,
     ResolutionRule, ResponseTimeRule, SensitiveDataRule, SilenceRule,
 )
+from contactqa.privacy import masked_excerpt
 
 
 @dataclass
@@ -66,7 +67,8 @@ def _clock(ms: int) -> str:
 
 
 def _quote(u: Utterance, limit: int = 300) -> str:
-    return u.text if len(u.text) <= limit else u.text[:limit] + "…"
+    """The turn as evidence: masked first, then cut, so a number across the cut is not left half-shown."""
+    return masked_excerpt(u.text, limit)
 
 
 _matchers: dict[tuple, PhraseMatcher] = {}
@@ -224,9 +226,12 @@ def sensitive_data(rule: SensitiveDataRule, contact: Contact) -> Outcome:
     if missing:
         return missing
     for u in contact.agent_turns:
-        if "card_number" in rule.detect and (find_card_numbers(u.text) or find_spoken_card_numbers(u.text)):
+        # Stored text is masked: what it disclosed was recorded at ingest (pii_kinds); text that was
+        # not masked (loaded by an earlier version) is still read.
+        disclosed = set(u.pii_kinds) | set(disclosures(u.text))
+        if "card_number" in rule.detect and "card_number" in disclosed:
             return Outcome("fail", _quote(u), u.speaker, u.offset_ms, "full card number disclosed")
-        if "national_id" in rule.detect and find_national_ids(u.text):
+        if "national_id" in rule.detect and "national_id" in disclosed:
             return Outcome("fail", _quote(u), u.speaker, u.offset_ms, "full national ID (IIN) disclosed")
         if "password" in rule.detect and find_passwords(u.text):
             return Outcome("fail", _quote(u), u.speaker, u.offset_ms, "password or PIN disclosed")

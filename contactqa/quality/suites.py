@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 
 from contactqa.config import REPO_DIR
+from contactqa.privacy import masked_excerpt
 
 EXPECTATIONS_DIR = REPO_DIR / "expectations"
 ROW = "_row"  # the locator column GX reports failing rows by
@@ -120,5 +121,5 @@ def _show(values: dict[str, Any]) -> str:
         text = "empty" if value is None or (isinstance(value, float) and pd.isna(value)) else repr(value)
         if isinstance(value, pd.Timestamp):
             text = value.isoformat()
-        parts.append(f"{key}={text[:80]}")
+        parts.append(f"{key}={masked_excerpt(text, 80)}")  # masked before the cut: no half card numbers
     return ", ".join(parts)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
+
+from contactqa.privacy import keyed_hash
 
 
 @dataclass
@@ -55,7 +55,7 @@ class ParsedFile:
 
 @dataclass
 class IngestContext:
-    """What connectors need to know beyond the file: agents, the source's zone, the key salt."""
+    """What connectors need to know beyond the file: agents, the source's zone, the encoding."""
 
     timezone: str = "UTC"
     options: dict[str, Any] = field(default_factory=dict)
@@ -78,9 +78,11 @@ _NOT_DIGITS = re.compile(r"\D+")
 
 
 def customer_key(raw: str | None) -> str | None:
-    """A salted hash of a phone number or handle: joinable across sources, never reversible in reports.
+    """A keyed hash of a phone number or handle: joinable across sources, not reversible without the key.
 
-    Phones are normalised first so +7 701 123 45 67, 87011234567 and 77011234567 agree.
+    Phones are normalised first so +7 701 123 45 67, 87011234567 and 77011234567 agree. The hash is
+    HMAC-SHA256 under the installation key (contactqa.privacy.keyed_hash): without it, trying every
+    possible phone number finds nothing.
     """
     if raw is None or not str(raw).strip():
         return None
@@ -90,8 +92,7 @@ def customer_key(raw: str | None) -> str | None:
         value = "7" + digits[1:]
     elif len(digits) >= 7 and len(digits) == len(value.replace("+", "").replace(" ", "").replace("-", "")):
         value = digits
-    salt = os.environ.get("CONTACTQA_KEY_SALT", "contactqa")
-    return hashlib.sha256(f"{salt}:{value.lower()}".encode()).hexdigest()[:20]
+    return keyed_hash(value.lower())
 
 
 Parser = Callable[[Path, str, IngestContext], ParsedFile]

@@ -31,14 +31,14 @@ def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
-            parsed.reject(locator, line[:4000], f"invalid JSON: {exc.msg} at column {exc.colno}")
+            parsed.reject(locator, line, f"invalid JSON: {exc.msg} at column {exc.colno}")
             continue
         if not isinstance(rec, dict):
-            parsed.reject(locator, line[:4000], "a line must be a JSON object")
+            parsed.reject(locator, line, "a line must be a JSON object")
             continue
         try:
             conversations.add(rec, locator, ctx.zone)
         except ChatRecordError as exc:
-            parsed.reject(locator, line[:4000], str(exc))
+            parsed.reject(locator, line, str(exc))
     conversations.add_to(parsed, "chat_jsonl")
     return parsed

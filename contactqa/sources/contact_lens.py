@@ -122,13 +122,13 @@ def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        parsed.reject("$", text[:2000], f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        parsed.reject("$", text, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
         return parsed
     try:
         _add_analysis(parsed, doc, path, ctx)
     except BadAnalysis as exc:
         parsed.tables.clear()
-        parsed.reject("$", json.dumps(doc, ensure_ascii=False)[:4000], str(exc))
+        parsed.reject("$", json.dumps(doc, ensure_ascii=False), str(exc))
     return parsed
 
 

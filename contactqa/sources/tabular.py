@@ -119,7 +119,7 @@ def read_records(path: Path, parsed: ParsedFile, required: list[str], encoding: 
     if problem:
         # The whole file is one quarantined unit: counted so that read = loaded + quarantined.
         parsed.records_read += 1
-        parsed.reject(f"line {header.line}", header.raw[:2000], problem)
+        parsed.reject(f"line {header.line}", header.raw, problem)
         return
     for row in lines:
         if not any(cell.strip() for cell in row.fields) and not row.error:

@@ -48,12 +48,12 @@ def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
         doc = json.loads(decoded.text)
     except json.JSONDecodeError as exc:
         parsed.records_read = 1
-        parsed.reject("$", decoded.text[:2000], f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+        parsed.reject("$", decoded.text, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
         return parsed
     chats = _chats(doc)
     if not chats:
         parsed.records_read = 1
-        parsed.reject("$", decoded.text[:2000], "neither a full export (chats.list) nor a single chat (messages)")
+        parsed.reject("$", decoded.text, "neither a full export (chats.list) nor a single chat (messages)")
         return parsed
     gap_s = float(ctx.options.get("conversation_gap_hours", 4)) * 3600
     for chat_locator, chat in chats:
@@ -75,7 +75,7 @@ def _parse_chat(parsed: ParsedFile, chat_locator: str, chat: dict, ctx: IngestCo
     for j, msg in enumerate(chat.get("messages") or []):
         parsed.records_read += 1
         locator = f"{chat_locator}.messages[{j}]"
-        raw = json.dumps(msg, ensure_ascii=False)[:4000]
+        raw = json.dumps(msg, ensure_ascii=False)
         if not isinstance(msg, dict) or "id" not in msg:
             parsed.reject(locator, raw, "a message needs an id")
             continue

@@ -47,12 +47,12 @@ def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
             _add_call(parsed, locator, call)
     except json.JSONDecodeError as exc:
         parsed.records_read = max(parsed.records_read, 1)
-        parsed.reject("$", decoded.text[:2000], f"invalid JSON: {exc}")
+        parsed.reject("$", decoded.text, f"invalid JSON: {exc}")
     return parsed
 
 
 def _add_call(parsed: ParsedFile, locator: str, call: Any) -> None:
-    raw = json.dumps(call, ensure_ascii=False)[:4000]
+    raw = json.dumps(call, ensure_ascii=False)
     if not isinstance(call, dict) or not call.get("call_id"):
         parsed.reject(locator, raw, "a transcript needs a call_id")
         return

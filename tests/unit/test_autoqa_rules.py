@@ -242,3 +242,35 @@ def test_spoken_card_number_and_password():
     assert result("PII_DISCLOSURE", password).detail == "password or PIN disclosed"
     safe = call(("agent", 0, 1, "никому не сообщайте пароль и код из смс, сумма двадцать пять тысяч"))
     assert result("PII_DISCLOSURE", safe).result == "pass"
+
+
+def test_sensitive_data_fails_on_the_disclosure_ingest_recorded_quoting_the_masked_text():
+    # Ingest stores turns masked and keeps what the original disclosed in pii_kinds.
+    contact = call(("agent", 0, 2000, "Добрый день, меня зовут Айгерим"))
+    contact.utterances.append(Utterance(2, "customer", 3000, 4000, "Моя карта **** **** **** 9013",
+                                        pii_kinds=("card_number",)))  # a customer may say their own card
+    assert result("PII_DISCLOSURE", contact).result == "pass"
+    contact.utterances.append(Utterance(3, "agent", 5000, 9000, "Ваша карта **** **** **** 9013, ИИН ************?",
+                                        pii_kinds=("card_number", "national_id")))
+    outcome = result("PII_DISCLOSURE", contact)
+    assert (outcome.result, outcome.detail, outcome.speaker, outcome.offset_ms) == (
+        "fail", "full card number disclosed", "agent", 5000)
+    assert outcome.quote == "Ваша карта **** **** **** 9013, ИИН ************?"
+    iin_only = call(("agent", 0, 2000, "ИИН ************, верно?"))
+    iin_only.utterances[0].pii_kinds = ("national_id",)
+    assert result("PII_DISCLOSURE", iin_only).detail == "full national ID (IIN) disclosed"
+
+
+def test_spoken_and_dotted_card_numbers_fail_the_contact():
+    for text in ("продиктую номер карты: четыре четыре ноль ноль один два три четыре пять шесть семь восемь "
+                 "девять ноль один три", "ваша карта 4400.1234.5678.9013", "карта төрт төрт нөл нөл бір екі үш "
+                 "төрт бес алты жеті сегіз тоғыз нөл бір үш"):
+        assert result("PII_DISCLOSURE", call(("agent", 0, 1, text))).detail == "full card number disclosed", text
+
+
+def test_an_evidence_quote_is_masked_before_it_is_cut():
+    text = ("Проверяю данные клиента. " * 12)[:288] + "ИИН 870412300129, всё верно"  # the IIN spans char 300
+    outcome = result("PII_DISCLOSURE", call(("agent", 0, 1000, text)))
+    assert outcome.result == "fail" and outcome.detail == "full national ID (IIN) disclosed"
+    assert "8704" not in outcome.quote and "ИИН *******…" in outcome.quote
+    assert outcome.quote.endswith("…") and len(outcome.quote) <= 300

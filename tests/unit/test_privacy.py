@@ -1,8 +1,11 @@
 """mask_pii: what must be hidden, and the ordinary numbers that must stay readable."""
 
-import pytest
+from pathlib import Path
 
-from contactqa.privacy import luhn_valid, mask_pii
+import pytest
+import yaml
+
+from contactqa.privacy import disclosures, luhn_valid, mask_pii, masked_excerpt
 
 
 @pytest.mark.parametrize(
@@ -99,3 +102,45 @@ def test_everything_in_one_utterance():
 def test_none_becomes_empty_and_text_without_digits_is_unchanged():
     assert mask_pii(None) == ""
     assert mask_pii("Добрый день, меня зовут Айгерим") == "Добрый день, меня зовут Айгерим"
+
+
+# --- the corpus: every form of personal data contact-centre text carries, and its look-alikes ---
+
+CORPUS = yaml.safe_load((Path(__file__).parent / "pii_masking.yml").read_text(encoding="utf-8"))
+
+
+def _case_id(case):
+    return f"{case['lang']}: {case['why']}"
+
+
+@pytest.mark.parametrize("case", CORPUS["masked"], ids=_case_id)
+def test_corpus_personal_data_is_masked(case):
+    assert mask_pii(case["text"]) == case["expected"]
+
+
+@pytest.mark.parametrize("case", CORPUS["kept"], ids=_case_id)
+def test_corpus_look_alikes_are_left_alone(case):
+    assert mask_pii(case["text"]) == case["text"]
+
+
+@pytest.mark.parametrize("case", CORPUS["masked"] + CORPUS["kept"], ids=_case_id)
+def test_corpus_disclosures_are_found_in_the_original_and_gone_after_masking(case):
+    # ingest stores `disclosures(original)` as pii_kinds next to the masked text; AutoQA's detectors
+    # must find nothing left in what is stored
+    assert disclosures(case["text"]) == case.get("kinds", [])
+    assert disclosures(mask_pii(case["text"])) == []
+
+
+def test_corpus_covers_russian_kazakh_and_english():
+    for section in ("masked", "kept"):
+        assert {case["lang"] for case in CORPUS[section]} == {"ru", "kk", "en"}
+
+
+def test_text_is_masked_before_it_is_cut():
+    text = ("Проверяю данные клиента. " * 12)[:288] + "ИИН 870412300129, всё верно"
+    assert text.index("870412300129") == 292  # a cut at 300 leaves "ИИН 87041230"
+    excerpt = masked_excerpt(text, 300)
+    assert "8704" not in excerpt and "ИИН *******…" in excerpt
+    assert len(excerpt) <= 300 and excerpt.endswith("…")
+    assert masked_excerpt("короткий текст, карта 4400 1234 5678 9013", 300) == "короткий текст, карта **** **** **** 9013"
+    assert masked_excerpt("я" * 10_000_000 + " 4400 1234 5678 9013", 10_000) == "я" * 9_999 + "…"
