@@ -9,9 +9,14 @@ close. An explicit period goes out even while open, marked PRELIMINARY in the su
 and ledger.
 
 Each message holds only that agent's contacts. It is built with yagmail, written to
-`outbox/<period>/<agent_id>.eml` (revision n > 1: `<agent_id>.r<n>.eml`), sent over SMTP when a
-server is configured, and recorded in the send ledger (`delivery.sent_feedback`) only once it
-was delivered, so a failed send is retried by the next run and a delivered one is never repeated.
+`outbox/<period>/<agent_id>.eml` (revision n > 1: `<agent_id>.r<n>.eml`) and, when a server is
+configured, sent over SMTP (contactqa.delivery.smtp). The send ledger (contactqa.delivery.ledger)
+tracks every recipient's copy: recorded before the message is handed over and again after, so a
+copy the server deferred is tried again by the next run for that recipient only, one it refused
+waits for `retry_failed`, and one that may or may not have arrived (the connection or the run
+ended mid-transaction) is reported and never resent unless `resend_uncertain` — at most once, by
+default. Without a server the .eml is only written, and the ledger says so: turning SMTP on later
+sends what was only written (for the periods still due).
 Whether an agent gets anything is decided by the hash of what the email would say
 (contactqa.delivery.revisions): unchanged -> nothing, changed -> revision n+1 saying what changed.
 """
@@ -34,8 +39,12 @@ from zoneinfo import ZoneInfo
 
 import yagmail
 
-from contactqa.delivery.ledger import LedgerEntry, adopt_baseline, ensure_ledger, latest_entries, record_sent
+from contactqa.delivery.ledger import (
+    PENDING, REFUSED, SENDING, SENT, UNCERTAIN, WRITTEN, LedgerEntry, Outcome, RecipientState, adopt_baseline,
+    ensure_ledger, ledger_history, mark_copies, mark_interrupted, record_message, record_outcomes, supersede,
+)
 from contactqa.delivery.revisions import build_snapshot, content_hash, describe_changes, snapshot_json
+from contactqa.delivery.smtp import SmtpTransport
 from contactqa.periods import PERIOD_TYPES, Period, PeriodError, parse_period, today
 from contactqa.reporting.data import (
     Marts, agent_score_periods, agent_scores_for, check_identifier, period_close_dates, require_marts,
@@ -66,6 +75,10 @@ class DeliverySettings:
     sender_name: str = "Quality monitoring"
     templates_dir: Path | None = None  # a centre's own templates, searched before reports/
     smtp_timeout_s: float = 30.0
+    smtp_ca_file: Path | None = None  # a private CA's certificate (PEM); default: the system's trusted CAs
+    smtp_allow_plaintext_login: bool = False  # a password over a connection without TLS: refused unless True
+    smtp_retry_delays_s: tuple[float, ...] = (1.0, 2.0, 4.0)  # 4xx and connection failures: tried again after each
+    smtp_max_connection_failures: int = 2  # in a row: the run then stops trying the server
     timezone: str = "UTC"  # the centre's: "today", and the contact times the email shows
     close_after_days: int = 3  # a period is emailed once this many days have passed after its last day
     feedback_periods: list[str] = field(default_factory=lambda: ["month"])  # week and/or month
@@ -93,8 +106,11 @@ class FeedbackSummary:
     outbox_dir: Path
     as_of: date | None = None  # the local day the run acted as of
     dry_run: bool = False
-    written: int = 0  # .eml files written to the outbox (delivered or, without SMTP, the delivery itself)
-    sent: int = 0  # accepted by the SMTP server
+    smtp: bool = False  # a server was configured (else the outbox is all there is)
+    written: int = 0  # .eml files written to the outbox (with SMTP: the messages that went out)
+    sent: int = 0  # messages the SMTP server accepted (for at least one recipient)
+    outbox_only: int = 0  # written to the outbox and NOT sent: no SMTP server configured
+    resent: int = 0  # of `sent`: copies held over from an earlier run (deferred, or asked for again)
     first_sends: int = 0  # revision-1 emails delivered (a dry run: that would be)
     revisions: int = 0  # revision 2+ emails delivered (a dry run: that would be)
     revised: list[str] = field(default_factory=list)  # which: 'A001 2026-11 r2'
@@ -104,20 +120,39 @@ class FeedbackSummary:
     preliminary: list[str] = field(default_factory=list)  # open periods emailed because they were asked for
     beyond_lookback: list[str] = field(default_factory=list)  # closed, never sent, older than the lookback
     failed: list[FailedDelivery] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)  # found or left by this run: may or may not have arrived
+    stopped: str | None = None  # why the run stopped trying the SMTP server
     planned: int = 0  # dry run: messages that would go out
+    would_send: list[str] = field(default_factory=list)  # dry run: each of them, and to whom
     warnings: list[str] = field(default_factory=list)
     eml_paths: list[Path] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.uncertain
+
+    @property
+    def notices(self) -> list[str]:
+        """What a person should read beside the counts: uncertain copies first, then the warnings."""
+        found = [f"UNCERTAIN {line}" for line in self.uncertain]
+        if self.outbox_only:
+            found.append(f"{self.outbox_only} email(s) written to the outbox only, NOT sent: no smtp server in the "
+                         "routing file; once one is configured, the next run sends them")
+        if self.stopped:
+            found.append(self.stopped)
+        return found + self.warnings
 
     def __str__(self) -> str:
+        delivered = (f"{self.sent} sent" if self.smtp
+                     else f"{self.outbox_only} written to the outbox only (not sent: no SMTP server configured)")
         text = (f"feedback: {self.first_sends} first email(s), {self.revisions} revision(s); "
-                f"{self.written} written to {self.outbox_dir}, {self.sent} sent, "
+                f"{self.written} written to {self.outbox_dir}, {delivered}, "
                 f"{self.skipped_already_sent} unchanged since sent, {len(self.failed)} failed")
+        if self.resent:
+            text += f", {self.resent} held-over copies sent"
         if self.dry_run:
             text += f", {self.planned} planned (dry run: nothing written or sent)"
+            text += "".join(f"\n  would send {line}" for line in self.would_send)
         if self.revised:
             text += f"\n  revisions: {', '.join(self.revised)}"
         for held in self.held_back:
@@ -128,6 +163,10 @@ class FeedbackSummary:
             text += f"\n  never sent, older than the lookback: {', '.join(self.beyond_lookback)}"
         for failure in self.failed:
             text += f"\n  FAILED {failure.agent_id} {failure.period}: {failure.reason}"
+        for line in self.uncertain:
+            text += f"\n  UNCERTAIN {line}"
+        if self.stopped:
+            text += f"\n  {self.stopped}"
         for warning in self.warnings:
             text += f"\n  warning: {warning}"
         return text
@@ -178,6 +217,16 @@ class BuiltMessage:
         return self.draft.agent["period"]
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What this run may do beyond the default (at most once, nothing refused tried again)."""
+
+    dry_run: bool = False
+    retry_failed: bool = False  # send again the copies the server refused for good (5xx)
+    resend_uncertain: bool = False  # send again the copies that may or may not have arrived
+    found_uncertain: frozenset[tuple[str, str, int]] = frozenset()  # left `sending` by a killed run: reported already
+
+
 def send_feedback(
     warehouse_path: Path,
     settings: DeliverySettings,
@@ -186,15 +235,19 @@ def send_feedback(
     as_of: date | None = None,
     marts_schema: str = "marts",
     dry_run: bool = False,
+    retry_failed: bool = False,
+    resend_uncertain: bool = False,
 ) -> FeedbackSummary:
     """Write (and with SMTP configured, send) each agent's feedback for the periods due.
 
     `period` None: the closed periods of `settings.feedback_periods` (see the module docstring).
     `period` '2026-11' or '2026-W45': that period only, even while open (then PRELIMINARY).
     `as_of`: act as if the centre's local date were this (re-runs, tests); default: today there.
-    A failed send is reported in the summary and not recorded, so the next run retries it; the
-    other agents still go out. `dry_run` builds every message (so template errors show) but
-    writes, sends and records nothing.
+    A copy the server deferred or could not take (4xx, connection) is tried again within the run and,
+    failing that, by the next run; one it refused (5xx) is reported and tried again only with
+    `retry_failed`; one that may or may not have arrived is reported and sent again only with
+    `resend_uncertain`. The other agents still go out. `dry_run` builds every message (so template
+    errors show) but writes, sends and records nothing.
     """
     warehouse_path = Path(warehouse_path)
     if not warehouse_path.exists():
@@ -205,31 +258,63 @@ def send_feedback(
     if unknown_types:
         raise PeriodError(f"feedback_periods: unknown period type(s) {sorted(unknown_types)} (week or month)")
     run_day = today(settings.timezone, as_of)
-    summary = FeedbackSummary(outbox_dir=Path(settings.outbox_dir), as_of=run_day, dry_run=dry_run)
+    summary = FeedbackSummary(outbox_dir=Path(settings.outbox_dir), as_of=run_day, dry_run=dry_run,
+                              smtp=bool(settings.smtp_host))
     mailer = _Mailer(settings)
-    # The connection stays open for the whole run: DuckDB's file lock then keeps a second
-    # run from sending the same emails at the same time.
-    with connect(warehouse_path, read_only=dry_run) as con:
-        require_marts(con, warehouse_path, marts_schema)
-        if not dry_run:
-            ensure_ledger(con)
-        latest = latest_entries(con)
-        available = _available_periods(con, marts_schema, settings, summary)
-        plan = plan_periods(available, {p for _, p in latest}, settings, run_day, explicit)
-        summary.held_back, summary.beyond_lookback = plan.held_back, plan.beyond_lookback
-        for target in plan.targets:
-            agents = agent_scores_for(con, marts_schema, target.period.key)
-            if not agents:
-                summary.warnings.append(f"no agent scores for period {target.period.key} "
-                                        f"in {marts_schema}.fct_agent_scores")
-                continue
-            if target.is_preliminary:
-                summary.preliminary.append(target.period.key)
-            for agent in agents:
-                previous = latest.get((agent["agent_id"], target.period.key))
-                _feedback_for_agent(con, marts_schema, agent, target, previous, settings, mailer, summary, dry_run)
-    mailer.close()
+    # Checks the TLS settings even in a dry run; it connects only when the first message goes out.
+    transport = SmtpTransport(settings) if settings.smtp_host else None
+    options = RunOptions(dry_run, retry_failed, resend_uncertain)
+    try:
+        # The connection stays open for the whole run: DuckDB's file lock then keeps a second
+        # run from sending the same emails at the same time.
+        with connect(warehouse_path, read_only=dry_run) as con:
+            require_marts(con, warehouse_path, marts_schema)
+            if not dry_run:
+                ensure_ledger(con)
+                found = mark_interrupted(con)
+                options = RunOptions(dry_run, retry_failed, resend_uncertain,
+                                     frozenset((a, p, r) for a, p, r, _ in found))
+            history = ledger_history(con)
+            _report_interrupted(history, options.found_uncertain, summary)
+            available = _available_periods(con, marts_schema, settings, summary)
+            followed = {key[1] for key, entries in history.items() if any(_followed(e, transport) for e in entries)}
+            plan = plan_periods(available, followed, settings, run_day, explicit)
+            summary.held_back, summary.beyond_lookback = plan.held_back, plan.beyond_lookback
+            for target in plan.targets:
+                agents = agent_scores_for(con, marts_schema, target.period.key)
+                if not agents:
+                    summary.warnings.append(f"no agent scores for period {target.period.key} "
+                                            f"in {marts_schema}.fct_agent_scores")
+                    continue
+                if target.is_preliminary:
+                    summary.preliminary.append(target.period.key)
+                for agent in agents:
+                    entries = history.get((agent["agent_id"], target.period.key), [])
+                    _feedback_for_agent(con, marts_schema, agent, target, entries, settings, mailer, transport,
+                                        summary, options)
+    finally:
+        if transport is not None:
+            transport.close()
+            summary.stopped = transport.stopped
     return summary
+
+
+def _followed(entry: LedgerEntry, transport: SmtpTransport | None) -> bool:
+    """A period with this in the ledger is checked by every run, however old: for revisions, and for
+    copies still to deliver. With SMTP, one only ever written to the outbox is not: it was never sent,
+    so it goes out like any period never sent (within the lookback, or asked for by name)."""
+    return transport is None or any(r.status != WRITTEN for r in entry.recipients)
+
+
+def _report_interrupted(history: dict[tuple[str, str], list[LedgerEntry]], found: frozenset[tuple[str, str, int]],
+                        summary: FeedbackSummary) -> None:
+    for entries in history.values():
+        for entry in entries:
+            if (entry.agent_id, entry.period, entry.revision) in found:
+                copies = ", ".join(r.recipient for r in entry.with_status(UNCERTAIN))
+                summary.uncertain.append(
+                    f"{_label(entry)} to {copies}: the run sending it ended (killed or crashed) while the server had "
+                    f"it, before it confirmed; it may or may not have arrived. {_UNCERTAIN_ADVICE}")
 
 
 def _available_periods(con: Any, marts_schema: str, settings: DeliverySettings,
@@ -269,21 +354,33 @@ def plan_periods(available: list[Period], sent_periods: set[str], settings: Deli
     return PeriodPlan(targets, held_back, beyond)
 
 
+_UNCERTAIN_ADVICE = ("Not sent again: ask the recipient or check the server's log, or rerun with --resend-uncertain "
+                     "to send it again")
+
+
+def _label(entry: LedgerEntry) -> str:
+    return f"{entry.agent_id} {entry.period} r{entry.revision}"
+
+
 def _feedback_for_agent(con: Any, marts_schema: str, agent: dict[str, Any], target: Target,
-                        previous: LedgerEntry | None, settings: DeliverySettings, mailer: "_Mailer",
-                        summary: FeedbackSummary, dry_run: bool) -> None:
+                        entries: list[LedgerEntry], settings: DeliverySettings, mailer: "_Mailer",
+                        transport: SmtpTransport | None, summary: FeedbackSummary, options: RunOptions) -> None:
     key = (agent["agent_id"], agent["period"])
+    # What the agent may already have: without SMTP the outbox is the delivery; with it, only what a
+    # server took (or may have taken) counts — a revision that reached no one is drafted afresh.
+    reached = [e for e in entries if e.may_have_reached(outbox_counts=transport is None)]
+    previous = reached[-1] if reached else None
     try:
         draft = draft_feedback(con, marts_schema, agent, target, previous)
     except Exception as exc:  # one agent's bad data must not stop the others
         summary.failed.append(FailedDelivery(*key, f"could not read what the email would say: {exc}"))
         return
     if draft is None:
-        summary.skipped_already_sent += 1
+        _follow_up(con, previous, transport, summary, options)  # type: ignore[arg-type]
         return
     if previous is not None and previous.content_hash is None:
         # Sent before revisions were tracked: nothing to compare with (see ledger.adopt_baseline).
-        if not dry_run:
+        if not options.dry_run:
             adopt_baseline(con, agent_id=key[0], period=key[1], revision=previous.revision,
                            content_hash=draft.content_hash, snapshot_json=snapshot_json(draft.snapshot))
         summary.baselined += 1
@@ -293,11 +390,23 @@ def _feedback_for_agent(con: Any, marts_schema: str, agent: dict[str, Any], targ
     except Exception as exc:
         summary.failed.append(FailedDelivery(*key, f"could not build the message: {exc}"))
         return
-    if dry_run:
+    # Drafted again over a revision that reached no one: an address the server refused for good stays
+    # refused (not retried until asked), whatever happens to the other recipients' copies.
+    latest = entries[-1] if entries else None
+    refused: list[RecipientState] = []
+    if transport is not None and latest is not None and latest is not previous and not options.retry_failed:
+        refused = [r for r in latest.with_status(REFUSED) if r.recipient in message.recipients]
+        if refused:
+            summary.warnings.append(_not_retried(latest, refused))
+    if len(refused) == len(set(message.recipients)):
+        return
+    if options.dry_run:
         summary.planned += 1
+        to = [r for r in message.recipients if r not in {c.recipient for c in refused}]
+        summary.would_send.append(f"{key[0]} {key[1]} r{draft.revision} to {', '.join(to)}")
         _count_revision(summary, draft)
         return
-    _deliver(con, message, settings, mailer, summary)
+    _deliver(con, message, previous, settings, transport, summary, refused)
 
 
 def draft_feedback(con: Any, marts_schema: str, agent: dict[str, Any], target: Target,
@@ -329,41 +438,128 @@ def _eml_path(outbox: Path, draft: Draft) -> Path:
     return folder / f"{_SAFE_NAME.sub('_', draft.agent['agent_id'])}{suffix}.eml"
 
 
-def _deliver(con: Any, message: BuiltMessage, settings: DeliverySettings, mailer: "_Mailer",
-             summary: FeedbackSummary) -> None:
+def _deliver(con: Any, message: BuiltMessage, previous: LedgerEntry | None, settings: DeliverySettings,
+             transport: SmtpTransport | None, summary: FeedbackSummary, refused: list[RecipientState]) -> None:
+    """A new revision: written to the outbox, recorded (every copy pending), then handed to the server."""
     draft = message.draft
     eml_path = _eml_path(Path(settings.outbox_dir), draft)
-    eml_path.parent.mkdir(parents=True, exist_ok=True)
-    pending = eml_path.with_suffix(".eml.sending")
-    pending.write_bytes(message.data)
-    transport = "outbox"
-    if settings.smtp_host:
-        transport = "smtp"
-        try:
-            refused = mailer.send(message)
-        except Exception as exc:
-            pending.unlink(missing_ok=True)
-            summary.failed.append(FailedDelivery(message.agent_id, message.period, _describe(exc)))
-            return
+    _write_atomically(eml_path, message.data)  # a resend to one recipient must be exactly what the others got
+    record_message(con, agent_id=message.agent_id, period=message.period, period_type=draft.target.period.type,
+                   revision=draft.revision, message_id=message.message_id, recipients=message.recipients,
+                   eml_path=str(eml_path), transport="smtp" if transport else "outbox",
+                   is_preliminary=draft.target.is_preliminary, content_hash=draft.content_hash,
+                   snapshot_json=snapshot_json(draft.snapshot),
+                   changes_json=json.dumps(draft.changes, ensure_ascii=False) if draft.changes else None,
+                   status=PENDING if transport else WRITTEN)
+    if transport is None:
+        summary.written += 1
+        summary.outbox_only += 1
+        summary.eml_paths.append(eml_path)
+        _count_revision(summary, draft)
+        return
+    if previous is not None:
+        supersede(con, message.agent_id, message.period, previous.revision)  # this revision replaces it
+    if refused:
+        record_outcomes(con, message.agent_id, message.period, draft.revision,
+                        {r.recipient: Outcome(REFUSED, r.smtp_code, r.smtp_response) for r in refused})
+    owed = [r for r in message.recipients if r not in {c.recipient for c in refused}]
+    outcomes = _hand_over(con, message.agent_id, message.period, draft.revision, owed, message.data, transport)
+    if any(o.status in (SENT, UNCERTAIN) for o in outcomes.values()):
+        summary.written += 1
+        summary.eml_paths.append(eml_path)
+    else:  # no one has it: the outbox keeps only what went out (the next attempt writes it again)
+        eml_path.unlink(missing_ok=True)
+    if any(o.status == SENT for o in outcomes.values()):
+        _count_revision(summary, draft)
+    _account(summary, message.agent_id, message.period, draft.revision, outcomes, held_over=False)
+
+
+def _follow_up(con: Any, entry: LedgerEntry, transport: SmtpTransport | None, summary: FeedbackSummary,
+               options: RunOptions) -> None:
+    """The email is unchanged since `entry`: send the copies of it still owed, exactly as the others got it."""
+    if transport is None:
+        summary.skipped_already_sent += 1
+        return
+    refused = entry.with_status(REFUSED)
+    uncertain = entry.with_status(UNCERTAIN, SENDING)  # SENDING: a dry run reads what a killed run left
+    owed = entry.with_status(PENDING)
+    if options.retry_failed:
+        owed += refused
+    elif refused:
+        summary.warnings.append(_not_retried(entry, refused))
+    if options.resend_uncertain:
+        owed += uncertain
+    elif uncertain and (entry.agent_id, entry.period, entry.revision) not in options.found_uncertain:
+        summary.warnings.append(f"{_label(entry)} to {', '.join(r.recipient for r in uncertain)} is still uncertain "
+                                f"({uncertain[0].smtp_response or 'left mid-transaction'}). {_UNCERTAIN_ADVICE}")
+    if not owed:
+        if not refused and not uncertain:
+            summary.skipped_already_sent += 1
+        return
+    recipients = [r.recipient for r in owed]
+    if options.dry_run:
+        summary.planned += 1
+        summary.would_send.append(f"{_label(entry)} to {', '.join(recipients)} (held over from an earlier run)")
+        return
+    eml_path = Path(entry.eml_path) if entry.eml_path else None
+    if eml_path is None or not eml_path.is_file():
+        summary.failed.append(FailedDelivery(entry.agent_id, entry.period, (
+            f"r{entry.revision} is still owed to {', '.join(recipients)}, but its outbox file {eml_path} is missing: "
+            "it must go out exactly as the others received it")))
+        return
+    outcomes = _hand_over(con, entry.agent_id, entry.period, entry.revision, recipients, eml_path.read_bytes(),
+                          transport)
+    if options.resend_uncertain:  # found uncertain at the start, and now sent again as asked: settled
+        summary.uncertain = [line for line in summary.uncertain if not line.startswith(f"{_label(entry)} to ")]
+    _account(summary, entry.agent_id, entry.period, entry.revision, outcomes, held_over=True)
+
+
+def _hand_over(con: Any, agent_id: str, period: str, revision: int, recipients: list[str], data: bytes,
+               transport: SmtpTransport) -> dict[str, Outcome]:
+    def mark(copies: list[str], status: str) -> None:
+        mark_copies(con, agent_id, period, revision, copies, status)
+
+    outcomes = transport.deliver(recipients, data, mark)
+    record_outcomes(con, agent_id, period, revision, outcomes)
+    return outcomes
+
+
+def _account(summary: FeedbackSummary, agent_id: str, period: str, revision: int, outcomes: dict[str, Outcome],
+             *, held_over: bool) -> None:
+    """One line per message that did not reach everyone: what each server said, and what happens next."""
+    by_status: dict[str, list[str]] = {}
+    for recipient, outcome in outcomes.items():
+        by_status.setdefault(outcome.status, []).append(recipient)
+    if by_status.get(SENT):
         summary.sent += 1
-        if refused:
-            summary.warnings.append(
-                f"{message.agent_id} {message.period}: the server refused {', '.join(sorted(refused))}; "
-                "the others received it, so it is recorded as sent")
-    pending.replace(eml_path)
-    summary.written += 1
-    summary.eml_paths.append(eml_path)
-    _count_revision(summary, draft)
-    record_sent(con, agent_id=message.agent_id, period=message.period, period_type=draft.target.period.type,
-                revision=draft.revision, message_id=message.message_id, recipients=message.recipients,
-                eml_path=str(eml_path), transport=transport, is_preliminary=draft.target.is_preliminary,
-                content_hash=draft.content_hash, snapshot_json=snapshot_json(draft.snapshot),
-                changes_json=json.dumps(draft.changes, ensure_ascii=False) if draft.changes else None)
+        summary.resent += int(held_over)
+    problems = [outcomes[r].smtp_response or "" for r in by_status.get(REFUSED, [])]
+    if problems:
+        problems[-1] += " (permanent: not retried until --retry-failed)"
+    pending = [outcomes[r].smtp_response or "" for r in by_status.get(PENDING, [])]
+    if pending:
+        problems += list(dict.fromkeys(pending))
+        problems[-1] += f" (not delivered to {', '.join(by_status[PENDING])}: the next run tries again)"
+    if problems:
+        reached = f"r{revision} delivered to {', '.join(by_status[SENT])}; " if by_status.get(SENT) else ""
+        summary.failed.append(FailedDelivery(agent_id, period, reached + "; ".join(problems)))
+    if by_status.get(UNCERTAIN):
+        why = outcomes[by_status[UNCERTAIN][0]].smtp_response
+        summary.uncertain.append(f"{agent_id} {period} r{revision} to {', '.join(by_status[UNCERTAIN])}: {why}; "
+                                 f"it may or may not have arrived. {_UNCERTAIN_ADVICE}")
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip() or exc.__class__.__name__
-    return f"{exc.__class__.__name__}: {text}" if exc.__class__.__name__ not in text else text
+def _not_retried(entry: LedgerEntry, refused: list[RecipientState]) -> str:
+    said = "; ".join(dict.fromkeys(r.smtp_response or "refused" for r in refused))
+    return (f"{_label(entry)} to {', '.join(r.recipient for r in refused)}: refused earlier ({said}); "
+            "not retried — correct the address, then rerun with --retry-failed")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
 
 
 def feedback_context(con: Any, marts_schema: str, draft: Draft, language: str, tz: str) -> dict[str, Any]:
@@ -491,7 +687,7 @@ def _message_id(agent_id: str, period: str, revision: int, sender: str) -> str:
 
 
 class _Mailer:
-    """yagmail, used for building messages always and for SMTP only when a host is set.
+    """yagmail, building the messages (sending them is contactqa.delivery.smtp's job).
 
     yagmail puts the HTML source into its text/plain alternative; we replace that part with
     the rendered plain-text template (and the HTML part with the full page) before the
@@ -500,22 +696,9 @@ class _Mailer:
 
     def __init__(self, settings: DeliverySettings):
         self.settings = settings
-        if settings.smtp_host and settings.smtp_user and not settings.smtp_password:
-            # yagmail would otherwise look in the keyring or prompt on the terminal
-            raise ValueError(f"SMTP user {settings.smtp_user!r} is set but no password was given "
-                             "(read it from an environment variable into DeliverySettings.smtp_password)")
         login = settings.smtp_user or settings.sender
-        self.client = yagmail.SMTP(
-            user={login: settings.sender_name},
-            password=settings.smtp_password,
-            host=settings.smtp_host or "localhost",
-            port=settings.smtp_port,
-            smtp_starttls=settings.smtp_starttls and not settings.smtp_ssl,
-            smtp_ssl=settings.smtp_ssl,
-            smtp_skip_login=not settings.smtp_user,
-            timeout=settings.smtp_timeout_s,
-        )
-        self.connected = False
+        self.client = yagmail.SMTP(user={login: settings.sender_name}, host="localhost", smtp_skip_login=True)
+        self.client.is_closed = True  # it never connects
 
     def prepare(self, *, to: dict[str, str], cc: list[str] | None, subject: str, html: str, text: str,
                 message_id: str, headers: dict[str, str]) -> tuple[list[str], bytes]:
@@ -533,29 +716,6 @@ class _Mailer:
         _replace_body(msg, "text/plain", text)
         _replace_body(msg, "text/html", html)
         return recipients, msg.as_bytes()
-
-    def send(self, message: BuiltMessage) -> dict[str, Any]:
-        """Deliver; returns the recipients the server refused (empty when all accepted)."""
-        if not self.connected:
-            self.client.login()
-            self.connected = True
-        try:
-            # yagmail's own send path (with its reconnect-and-retry), fed the finished message
-            # rather than re-rendered contents, so the .eml and the sent mail are identical.
-            result = self.client._attempt_send(message.recipients, message.data.decode("ascii"))
-        except Exception:
-            self.close()
-            raise
-        if result is False:
-            self.close()
-            raise ConnectionError("the SMTP server kept disconnecting; will retry on the next run")
-        return result or {}
-
-    def close(self) -> None:
-        if self.connected:
-            self.client.close()
-            self.client.is_closed = None
-            self.connected = False
 
 
 def _replace_body(msg: Message, content_type: str, body: str) -> None:
