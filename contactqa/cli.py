@@ -1,13 +1,17 @@
 """The `contactqa` command: one subcommand per stage of the monitoring job, plus the demo.
 
 Exit codes: 0 done; 1 the run finished but something needs a person (dbt tests failed,
-emails not sent); 2 the input or configuration is wrong (the message says which file and key).
+emails not sent), or could not start or go on (the warehouse is in use by another command, or
+missing); 2 the input or configuration is wrong (the message says which file and key);
+128 + N stopped by signal N (143 SIGTERM, 130 SIGINT), after cleaning up.
 """
 
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -37,6 +41,11 @@ ConfigOption = Annotated[
     typer.Option("--config", "-c", help="Project file (contactqa.yml). Default: $CONTACTQA_CONFIG or config/contactqa.yml.",
                  exists=False, dir_okay=False),
 ]
+WaitOption = Annotated[
+    float, typer.Option("--wait", min=0, metavar="SECONDS",
+                        help="If another contactqa command is using the warehouse, wait up to this long for it "
+                             "to finish. Default 0: exit 1 at once, saying which command holds it."),
+]
 PeriodOption = Annotated[
     Optional[str], typer.Option("--period", help="A local month (2026-11) or ISO week (2026-W45). Default: every month "
                                 "in the data for reports; every closed period not yet emailed for feedback."),
@@ -48,11 +57,106 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _project(config: Path | None):
+# What the running command holds until it ends, however it ends (the warehouse lock).
+_held_until_done = ExitStack()
+_stopped_by: int | None = None  # the signal that is stopping the command
+
+
+@app.callback()
+def _every_command(ctx: typer.Context) -> None:
+    restore_signals = _exit_cleanly_on_signals()
+    ctx.call_on_close(restore_signals)
+    ctx.call_on_close(_held_until_done.close)
+
+
+def _exit_cleanly_on_signals():
+    """SIGTERM, SIGINT and SIGHUP end the command through Python's normal exit, so cleanup runs: the load
+    of a file rolls back, the warehouse lock is released, and Prefect stops its temporary server (an
+    atexit hook of prefect.server.api.server.SubprocessASGIServer, which SIGTERM's default action
+    skipped, leaving the server running). A second signal acts at once. Returns what restores the handlers."""
+    global _stopped_by
+    _stopped_by = None
+    previous: dict[int, object] = {}
+
+    def stop(signum, frame) -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        raise _stopping(signum)
+
+    try:
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            previous[number] = signal.signal(number, stop)
+    except ValueError:  # not the main thread (an embedding application): its signals are its own
+        return lambda: None
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            if signal.getsignal(number) is stop:
+                signal.signal(number, handler)
+
+    return restore
+
+
+def _stopping(signum: int) -> SystemExit:
+    global _stopped_by
+    if _stopped_by is None:
+        _stopped_by = signum
+        err.print(f"[bold red]stopped by {signal.Signals(signum).name}[/]: cleaning up, then exiting "
+                  "(send it again to stop at once)", highlight=False)
+    return SystemExit(128 + signum)
+
+
+def _signal_behind(exc: BaseException) -> int | None:
+    """The signal that stopped the command, when a library turned it into an error of its own: DuckDB
+    raises "Query interrupted" from SystemExit (our handler) or from Prefect's TerminationSignal (its
+    SIGTERM handler while a flow runs), keeping the original as the cause."""
+    from prefect.exceptions import TerminationSignal
+
+    if _stopped_by is not None:
+        return _stopped_by
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TerminationSignal):
+            return seen.signal
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _hold_warehouse(project, command: str, wait: float, *, shared: bool = False) -> None:
+    """One writer at a time: hold the lock beside the warehouse until the command ends (shared: to read)."""
+    from contactqa.warehouse_lock import WarehouseBusy, describe_holder, warehouse_lock
+
+    def waiting(busy: WarehouseBusy) -> None:
+        err.print(f"waiting up to {wait:g} s for {describe_holder(busy.holder)} to finish with {busy.warehouse}",
+                  highlight=False)
+
+    try:
+        _held_until_done.enter_context(warehouse_lock(project.warehouse_path, command, wait=wait, shared=shared,
+                                                      on_wait=waiting))
+    except WarehouseBusy as exc:
+        _fail(str(exc), 1)
+
+
+def _require_warehouse(project, stage: str) -> None:
+    """Before a command that reads the warehouse starts its flow: it must exist and hold landed data."""
+    from contactqa.warehouse import WarehouseError, require_warehouse
+
+    try:
+        require_warehouse(project.warehouse_path, stage)
+    except WarehouseError as exc:
+        _fail(str(exc), 1)
+
+
+def _project(config: Path | None, *, validate: bool = True):
+    """The project, with every file it names loaded and cross-checked first (validate_all): a wrong
+    configuration stops the command before any work, with exit 2 and the file, key and problem."""
     from contactqa.config import ConfigError, load_project
 
     try:
-        return load_project(config)
+        project = load_project(config)
+        if validate:
+            project.validate_all()
+        return project
     except ConfigError as exc:
         _fail(str(exc))
 
@@ -129,7 +233,12 @@ def _print_build(summary: dict) -> None:
 def _print_feedback(summary: dict | None) -> None:
     if summary is None:
         return
-    verb = "would go out (dry run: nothing written or sent)" if summary.get("dry_run") else "sent"
+    if summary.get("dry_run"):
+        verb = "would go out (dry run: nothing written or sent)"
+    elif summary.get("sent"):
+        verb = "sent"
+    else:
+        verb = "written to the outbox (no SMTP server configured: not sent)"
     as_of = f" as of {summary['as_of']}" if summary.get("as_of") else ""
     console.print(f"[bold]Feedback[/]{as_of}: {summary.get('first_sends', 0)} first email(s) (revision 1) and "
                   f"{summary.get('revisions', 0)} revision(s) {verb}; {summary['skipped_already_sent']} unchanged "
@@ -163,8 +272,23 @@ def _print_feedback(summary: dict | None) -> None:
 
 
 def _run_flow(label: str, func, *args, **kwargs):
-    with console.status(f"{label}…"):
-        return func(*args, **kwargs)
+    from contactqa.config import ConfigError
+    from contactqa.runtime import prefect_server_in_own_session
+    from contactqa.warehouse import WarehouseError
+
+    prefect_server_in_own_session()
+    try:
+        with console.status(f"{label}…"):
+            return func(*args, **kwargs)
+    except ConfigError as exc:  # a file changed after the command checked them all
+        _fail(str(exc))
+    except WarehouseError as exc:  # e.g. the warehouse deleted between stages
+        _fail(str(exc), 1)
+    except Exception as exc:
+        signum = _signal_behind(exc)
+        if signum is not None:
+            raise _stopping(signum) from None
+        raise
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -217,8 +341,8 @@ def _progress() -> Progress:
 
 @app.command("validate-config")
 def validate_config(config: ConfigOption = None) -> None:
-    """Check the project file and every file it names (scorecard, error catalogue, sampling, routing)."""
-    project = _project(config)
+    """Check the project file and every file it names (scorecard, error catalogue, regulations, sampling, routing)."""
+    project = _project(config, validate=False)
     from contactqa.config import ConfigError
 
     try:
@@ -229,9 +353,10 @@ def validate_config(config: ConfigOption = None) -> None:
 
 
 @app.command()
-def ingest(config: ConfigOption = None) -> None:
+def ingest(config: ConfigOption = None, wait: WaitOption = 0) -> None:
     """Pull each source's new files, check them with Great Expectations, land good rows, quarantine the rest."""
     project = _project(config)
+    _hold_warehouse(project, "contactqa ingest", wait)
     from flows.ingest import ingest_flow
     from contactqa.runtime import new_run_id
 
@@ -257,7 +382,7 @@ AsOfOption = Annotated[
 
 
 @app.command()
-def autoqa(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
+def autoqa(config: ConfigOption = None, as_of: AsOfOption = None, wait: WaitOption = 0) -> None:
     """Check landed contacts against the scorecard and store findings with their evidence.
 
     Only contacts that need it are checked: new ones, changed ones (a late transcript, the customer's
@@ -266,6 +391,8 @@ def autoqa(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """
     _check_as_of(as_of)
     project = _project(config)
+    _hold_warehouse(project, "contactqa autoqa", wait)
+    _require_warehouse(project, "AutoQA")
     from flows.autoqa import autoqa_flow
     from contactqa.autoqa.versions import ScorecardVersionError
     from contactqa.config import ConfigError
@@ -285,6 +412,7 @@ def rescore(
     scorecard_version: Annotated[Optional[str], typer.Option(
         "--scorecard-version", help="Scorecard version to check them with. Default: each contact's version in force by date.")] = None,
     reason: Annotated[Optional[str], typer.Option("--reason", help="Why, recorded with the rescore (autoqa.rescores).")] = None,
+    wait: WaitOption = 0,
 ) -> None:
     """Check every contact of a period again, closed or not, and record the rescore.
 
@@ -299,6 +427,8 @@ def rescore(
     except PeriodError as exc:
         _fail(f"--period: {exc}")
     project = _project(config)
+    _hold_warehouse(project, "contactqa rescore", wait)
+    _require_warehouse(project, "the rescore")
     from flows.autoqa import rescore_flow
     from contactqa.autoqa.versions import ScorecardVersionError
     from contactqa.config import ConfigError
@@ -330,10 +460,13 @@ def build(
     as_of: AsOfOption = None,
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild the incremental marts from scratch "
                                                "(after changing the error catalogue or regulations by hand).")] = False,
+    wait: WaitOption = 0,
 ) -> None:
     """Run `dbt build`: staging → marts (periods, sample, contact and agent scores with intervals, errors) with dbt tests."""
     _check_as_of(as_of)
     project = _project(config)
+    _hold_warehouse(project, "contactqa build", wait)
+    _require_warehouse(project, "dbt build")
     from flows.build import build_flow
 
     summary = _run_flow("building marts with dbt", build_flow, str(project.path), as_of, full_refresh)
@@ -343,10 +476,12 @@ def build(
 
 
 @app.command()
-def report(config: ConfigOption = None, period: PeriodOption = None) -> None:
+def report(config: ConfigOption = None, period: PeriodOption = None, wait: WaitOption = 0) -> None:
     """Render the HTML monitoring report (one per language in the project file)."""
     _check_period(period)
     project = _project(config)
+    _hold_warehouse(project, "contactqa report", wait, shared=True)  # reads only: waits for a writer, not for readers
+    _require_warehouse(project, "the report")
     from flows.publish import report_flow
 
     for path in _run_flow("rendering reports", report_flow, str(project.path), period):
@@ -362,6 +497,14 @@ def send_feedback(
     as_of: AsOfOption = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Build every email and say what would go out; write, send and record nothing.")] = False,
+    wait: WaitOption = 0,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Also send again the copies the mail server refused for good (5xx) in earlier runs, "
+                               "e.g. after an address was corrected. Deferred copies (4xx) are retried anyway.")] = False,
+    resend_uncertain: Annotated[bool, typer.Option(
+        "--resend-uncertain", help="Also send again the copies that may or may not have arrived (the connection or "
+                                   "the run ended while the server had the message). Default: report them, never "
+                                   "send them twice.")] = False,
 ) -> None:
     """Email each agent their own feedback for each CLOSED period (supervisor in CC).
 
@@ -369,16 +512,23 @@ def send_feedback(
 
     When the figures behind a sent email change, the agent gets a numbered revision saying what changed.
 
-    Without `smtp` in the routing file, messages are written to the outbox folder as .eml only.
+    Without `smtp` in the routing file, messages are written to the outbox folder as .eml only (not sent;
+    a later run with `smtp` configured sends them). Exit 1 when a copy was not delivered or may not have
+    arrived: deferred copies are tried again by the next run, refused and uncertain ones only when asked.
     """
     _check_period(period)
     _check_as_of(as_of)
     project = _project(config)
+    _hold_warehouse(project, "contactqa send-feedback", wait, shared=dry_run)  # a dry run only reads
+    _require_warehouse(project, "feedback")
     from flows.publish import feedback_flow
 
-    summary = _run_flow("writing feedback emails", feedback_flow, str(project.path), period, as_of, dry_run)
+    summary = _run_flow("writing feedback emails", feedback_flow, str(project.path), period, as_of, dry_run,
+                        retry_failed, resend_uncertain)
     _print_feedback(summary)
-    if summary["failed"]:
+    for line in summary.get("would_send", []):
+        console.print(f"  would send {line}", highlight=False)
+    if summary["failed"] or summary.get("uncertain"):  # not sent, or may not have arrived: a person decides
         raise typer.Exit(1)
 
 
@@ -401,6 +551,7 @@ def run(
     period: PeriodOption = None,
     send: Annotated[bool, typer.Option("--send/--no-send", help="Also send the feedback emails.")] = True,
     as_of: AsOfOption = None,
+    wait: WaitOption = 0,
 ) -> None:
     """The whole job once: ingest → GX checks → AutoQA → dbt build → report → feedback emails.
 
@@ -411,6 +562,7 @@ def run(
     _check_period(period)
     _check_as_of(as_of)
     project = _project(config)
+    _hold_warehouse(project, "contactqa run", wait)
     result = _run_pipeline(project, period, send, as_of)
     _finish(project, result)
 
@@ -440,8 +592,11 @@ def _finish(project, result: dict) -> None:
     for path in result["reports"]:
         console.print(f"[bold]Report[/] {path}")
     _print_feedback(result["feedback"])
+    for note in project.defaults_used():
+        console.print(f"[yellow]default[/] {note}", highlight=False)
     console.print(f"[bold]Warehouse[/] {project.warehouse_path} (marts in schema marts)")
-    if not result["build"]["success"] or (result["feedback"] and result["feedback"]["failed"]):
+    feedback = result["feedback"] or {}
+    if not result["build"]["success"] or feedback.get("failed") or feedback.get("uncertain"):
         raise typer.Exit(1)
 
 
@@ -457,6 +612,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic centre.")] = 42,
     start_date: Annotated[str, typer.Option(help="First day of traffic, YYYY-MM-DD.")] = DEMO_START,
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Start from an empty work folder.")] = True,
+    wait: WaitOption = 0,
 ) -> None:
     """Generate a small synthetic centre and run one monitoring cycle on it with the embedded defaults.
 
@@ -472,6 +628,7 @@ def demo(
     if fresh and workdir.exists():
         if not (workdir / "contactqa.yml").exists() and any(workdir.iterdir()):
             _fail(f"{workdir} is not empty and is not a contactqa demo folder; choose another --workdir")
+        _not_in_use(workdir / "warehouse" / "contactqa.duckdb", wait)  # before deleting another demo's files
         shutil.rmtree(workdir)
     generate(out=workdir, seed=seed, agents=agents, teams=max(1, min(4, agents // 6)), days=days,
              contacts_per_agent_per_day=contacts_per_agent_per_day, start_date=start_date,
@@ -487,6 +644,7 @@ def demo(
         source["location"] = source["location"].replace("../demo/", "")
     write_project_file(project_file, data)
     project = _project(project_file)
+    _hold_warehouse(project, "contactqa demo", wait)
     console.print("[bold]1/3[/] first run: check every contact, draw the monitoring sample (no emails yet)")
     _run_pipeline(project, None, False)
     written = evaluate_sample(project.warehouse_path, workdir / "ground_truth",
@@ -502,6 +660,16 @@ def demo(
                   f"  emails (.eml):    {project.output_dir / 'outbox'}\n"
                   f"  BI / SQL:         duckdb {project.warehouse_path} \"select * from marts.fct_agent_scores\"\n"
                   f"  ground truth:     {workdir / 'ground_truth' / 'faults.csv'}")
+
+
+def _not_in_use(warehouse: Path, wait: float) -> None:
+    from contactqa.warehouse_lock import WarehouseBusy, warehouse_lock
+
+    try:
+        with warehouse_lock(warehouse, "contactqa demo", wait=wait, shared=True):
+            pass
+    except WarehouseBusy as exc:
+        _fail(str(exc), 1)
 
 
 def main() -> None:  # pragma: no cover - console script entry

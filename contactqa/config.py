@@ -35,6 +35,14 @@ class ConfigError(ValueError):
         super().__init__(f"{self.path}: invalid configuration\n{listed}")
 
 
+class KeyedError(ValueError):
+    """A model-level check's problem at a key path of its own (pydantic would place it at the top level)."""
+
+    def __init__(self, key: str, message: str):
+        self.key = key
+        super().__init__(message)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -225,11 +233,13 @@ class Scorecard(_Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "Scorecard":
-        seen: set[str] = set()
-        for criterion in self.criteria():
-            if criterion.id in seen:
-                raise ValueError(f"criterion id {criterion.id!r} is used twice")
-            seen.add(criterion.id)
+        seen: dict[str, str] = {}
+        for i, section in enumerate(self.sections):
+            for j, criterion in enumerate(section.criteria):
+                key = f"sections[{i}].criteria[{j}].id"
+                if criterion.id in seen:
+                    raise KeyedError(key, f"criterion id {criterion.id!r} is used twice (first at {seen[criterion.id]})")
+                seen[criterion.id] = key
         return self
 
     def criteria(self) -> list[Criterion]:
@@ -328,6 +338,19 @@ class SmtpSettings(_Strict):
     password_env: str = "CONTACTQA_SMTP_PASSWORD"  # the secret comes from the environment, never a file
     starttls: bool = True
     ssl: bool = False
+    # The server's certificate must chain to a trusted CA and name `host`: the system's CAs, or this
+    # private CA's certificate (PEM; relative to the project file).
+    ca_file: str | None = None
+    # A user and password over a connection without TLS would cross the network readable: refused
+    # unless this says so (a relay on the same host, say).
+    allow_plaintext_login: bool = False
+
+    @model_validator(mode="after")
+    def _no_plaintext_password(self) -> "SmtpSettings":
+        if self.user and not (self.starttls or self.ssl) and not self.allow_plaintext_login:
+            raise ValueError(f"user {self.user!r} would log in without TLS, sending the password in clear text: "
+                             "set starttls: true (or ssl: true), or allow_plaintext_login: true if that is wanted")
+        return self
 
 
 class Routing(_Strict):
@@ -424,7 +447,8 @@ def load_model(model: type[BaseModel], path: Path) -> Any:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = _format_location(err["loc"], data)
+            keyed = (err.get("ctx") or {}).get("error")
+            key = keyed.key if isinstance(keyed, KeyedError) else _format_location(err["loc"], data)
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = "unknown key (check the spelling)"
@@ -500,6 +524,8 @@ class Project:
             smtp_user=smtp.user if smtp else None,
             smtp_password=os.environ.get(smtp.password_env) if smtp else None,
             smtp_starttls=smtp.starttls if smtp else True, smtp_ssl=smtp.ssl if smtp else False,
+            smtp_ca_file=self.resolve(smtp.ca_file) if smtp and smtp.ca_file else None,
+            smtp_allow_plaintext_login=smtp.allow_plaintext_login if smtp else False,
             # which periods go out and when they count as closed; contact times shown in the centre's zone
             timezone=self.config.timezone, close_after_days=self.config.close_after_days,
             feedback_periods=list(routing.feedback_periods), lookback=routing.feedback_lookback,
@@ -507,8 +533,11 @@ class Project:
 
     def validate_all(self) -> list[str]:
         """Load every file the project names and cross-check them; returns a line per file checked."""
+        from contactqa.autoqa.knowledge import regulation_clauses  # the parser that indexes them
+
         checked = [f"project: {self.path}"]
         catalogue = self.error_catalogue()
+        clauses, clause_problems = regulation_clauses(self.resolve(self.config.regulations_dir))
         self.scorecards()  # the versions agree with each other
         for path in self.scorecard_paths():
             scorecard = load_model(Scorecard, path)
@@ -517,13 +546,14 @@ class Project:
                            f"{len(scorecard.criteria())} criteria, critical effect: {scorecard.critical_effect})")
             unknown = [f"sections: criterion {c.id}: error_code {c.error_code!r} is not in the error catalogue"
                        for c in scorecard.criteria() if c.error_code not in catalogue.codes()]
+            unknown += self._unknown_clauses(scorecard, clauses, clause_problems)
             if unknown:
                 raise ConfigError(path, unknown)
         checked.append(f"error catalogue: {self.config.error_catalogue} ({len(catalogue.errors)} codes)")
-        self.sampling()
-        checked.append(f"sampling plan: {self.config.sampling}")
-        self.routing()
-        checked.append(f"routing: {self.config.routing}")
+        checked.append(f"regulations: {self.resolve(self.config.regulations_dir)} ({len(clauses)} clauses)")
+        notes = self._default_notes()
+        checked.append(f"sampling plan: {self.config.sampling}" + (f" — {notes['sampling']}" if "sampling" in notes else ""))
+        checked.append(f"routing: {self.config.routing}" + (f" — {notes['routing']}" if "routing" in notes else ""))
         from contactqa.sources.base import option_problems
 
         problems = [f"sources[{i}].options: {problem}" for i, source in enumerate(self.config.sources)
@@ -536,6 +566,37 @@ class Project:
             where = source.location if is_remote(source.location) else self.resolve(source.location)
             checked.append(f"source {source.name}: {source.type} from {where}/{source.glob}")
         return checked
+
+
+    def _unknown_clauses(self, scorecard: Scorecard, clauses: list[str], problems: list[str]) -> list[str]:
+        """A cited clause the regulations do not define: its failures would cite a clause with no title."""
+        folder = self.resolve(self.config.regulations_dir)
+        known = ", ".join(clauses) or "none — " + ("; ".join(problems) or f"{folder} has no '## <clause id> <title>' sections")
+        found = []
+        for i, section in enumerate(scorecard.sections):
+            for j, criterion in enumerate(section.criteria):
+                if criterion.regulation is not None and criterion.regulation not in clauses:
+                    why = "".join(f"; {p}" for p in problems if criterion.regulation in p)
+                    found.append(f"sections[{i}].criteria[{j}].regulation: clause {criterion.regulation!r} is not in "
+                                 f"{folder}/*.md{why} (known clauses: {known})")
+        return found
+
+    def _default_notes(self) -> dict[str, str]:
+        notes = {}
+        sampling = self.sampling()
+        if "seed" not in sampling.model_fields_set:
+            notes["sampling"] = (f"no seed given: the default seed {sampling.seed} is used (write `seed:` to keep "
+                                 "the sample reproducible whatever the default becomes)")
+        routing = self.routing()
+        if "sender" not in routing.model_fields_set:
+            notes["routing"] = f"no sender given: the default sender {routing.sender} is used"
+        return notes
+
+    def defaults_used(self) -> list[str]:
+        """What the QA files left to a default that a reader should know about (seed, sender), one line each."""
+        files = {"sampling": f"sampling plan {self.resolve(self.config.sampling)}",
+                 "routing": f"routing {self.resolve(self.config.routing)}"}
+        return [f"{files[key]}: {note}" for key, note in self._default_notes().items()]
 
 
 def load_project(path: Path | str | None = None) -> Project:

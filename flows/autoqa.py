@@ -11,7 +11,7 @@ from contactqa.autoqa.knowledge import index_documents, match_contacts
 from contactqa.autoqa.versions import scorecard_files
 from contactqa.config import load_project
 from contactqa.runtime import new_run_id
-from contactqa.warehouse import connect
+from contactqa.warehouse import connect, require_warehouse
 
 
 def _as_date(as_of: str | None) -> date | None:
@@ -28,6 +28,7 @@ def _summary(summary: AutoQASummary) -> dict:
 @task(name="autoqa-findings")
 def autoqa_findings(config_path: str, run_id: str, as_of: str | None = None) -> dict:
     project = load_project(config_path)
+    require_warehouse(project.warehouse_path, "AutoQA")
     summary = run_autoqa(project.warehouse_path, project.scorecards(), project.error_catalogue(), run_id,
                          timezone=project.config.timezone, close_after_days=project.config.close_after_days,
                          as_of=_as_date(as_of), scorecard_files=scorecard_files(project.scorecard_paths()))
@@ -38,6 +39,7 @@ def autoqa_findings(config_path: str, run_id: str, as_of: str | None = None) -> 
 def autoqa_knowledge(config_path: str, scorecard_version: str) -> dict:
     """The regulations' clauses and the knowledge base indexed, and each contact's best articles found."""
     project = load_project(config_path)
+    require_warehouse(project.warehouse_path, "knowledge matching")
     with connect(project.warehouse_path) as con:
         indexed = index_documents(con, project.resolve(project.config.regulations_dir),
                                   project.resolve(project.config.kb_dir))
@@ -57,6 +59,7 @@ def autoqa_flow(config_path: str, run_id: str | None = None, as_of: str | None =
 def autoqa_rescore(config_path: str, run_id: str, period: str, scorecard_version: str | None,
                    reason: str | None, as_of: str | None) -> dict:
     project = load_project(config_path)
+    require_warehouse(project.warehouse_path, "the rescore")
     summary = rescore_period(project.warehouse_path, project.scorecards(), project.error_catalogue(), run_id,
                              period, scorecard_version, reason, timezone=project.config.timezone,
                              close_after_days=project.config.close_after_days, as_of=_as_date(as_of),

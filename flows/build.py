@@ -6,11 +6,13 @@ from prefect import flow, task
 
 from contactqa.config import load_project
 from contactqa.marts import project_vars, run_dbt_build
+from contactqa.warehouse import require_warehouse
 
 
 @task(name="dbt-build")
 def dbt_build(config_path: str, as_of: str | None = None, full_refresh: bool = False) -> dict:
     project = load_project(config_path)
+    require_warehouse(project.warehouse_path, "dbt build")
     variables = project_vars(project, as_of)
     result = run_dbt_build(project.warehouse_path, vars=variables, full_refresh=full_refresh)
     return {"success": result.success, "models_built": result.models_built, "tests_passed": result.tests_passed,

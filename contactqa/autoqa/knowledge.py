@@ -451,6 +451,18 @@ def index_documents(con: duckdb.DuckDBPyConnection, regulations_dir: Path, kb_di
     return summary
 
 
+def regulation_clauses(regulations_dir: Path) -> tuple[list[str], list[str]]:
+    """The clause IDs the regulations define, read exactly as `index_documents` reads them (in file order),
+    and the problems that kept a section or file out (a clause without text, a missing folder)."""
+    summary = IndexSummary()
+    regulations_dir = Path(regulations_dir)
+    clauses: list[str] = []
+    for path in _markdown_files(regulations_dir, "regulations", summary):
+        clauses += [c.doc_id for c in parse_regulations(path, summary.problems, regulations_dir)
+                    if c.doc_id not in clauses]
+    return clauses, [str(p) for p in summary.problems]
+
+
 def _markdown_files(folder: Path, what: str, summary: IndexSummary) -> list[Path]:
     if not folder.is_dir():
         summary.problems.append(Problem(str(folder), None, f"the {what} folder does not exist; nothing indexed from it"))

@@ -89,3 +89,24 @@ def test_demo_command_end_to_end(tmp_path):
         ).fetchone()
         assert picks > 0 and evaluated == picks
         assert con.execute("SELECT min(sample_evaluations) FROM marts.fct_agent_scores").fetchone()[0] > 0
+
+
+@pytest.mark.slow
+def test_ingest_under_a_changed_installation_key_exits_2_and_says_how_to_recover(tmp_path, monkeypatch):
+    directory = tmp_path / "landing" / "directory"
+    directory.mkdir(parents=True)
+    (directory / "agents.csv").write_text("agent_id,full_name,email,team,supervisor_email,locale,extension\n"
+                                          "A001,Айгерим Нурланова,a@bank.kz,Карты,s@bank.kz,ru,1001\n", encoding="utf-8")
+    project = tmp_path / "contactqa.yml"
+    project.write_text("warehouse: wh.duckdb\nsources:\n"
+                       "  - {name: directory, type: agent_directory, location: landing/directory, glob: '*.csv'}\n")
+    monkeypatch.delenv("CONTACTQA_KEY", raising=False)
+    monkeypatch.setenv("CONTACTQA_KEY_FILE", str(tmp_path / "key" / "key"))
+    first = runner.invoke(app, ["ingest", "--config", str(project)])
+    assert first.exit_code == 0, first.output
+    monkeypatch.setenv("CONTACTQA_KEY", "k" * 64)  # another installation's key
+    second = runner.invoke(app, ["ingest", "--config", str(project)])
+    said = " ".join(second.output.split())
+    assert second.exit_code == 2, second.output
+    assert "the installation key changed" in said
+    assert str(tmp_path / "key" / "key") in "".join(second.output.split())  # where to restore it from (rich may wrap it)
