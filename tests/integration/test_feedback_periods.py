@@ -455,8 +455,9 @@ def test_send_feedback_command_reports_what_went_out_and_what_waits(prefect_harn
 
     sent = runner.invoke(app, ["send-feedback", "--config", str(project), "--as-of", "2026-11-30"])
     assert sent.exit_code == 0, sent.output
-    assert (f"{len(agents)} first email(s) (revision 1) and 0 revision(s) sent; 0 unchanged"
-            in " ".join(sent.output.split()))
+    # no SMTP server in this project: written to the outbox, and the headline says it was not sent
+    assert (f"{len(agents)} first email(s) (revision 1) and 0 revision(s) written to the outbox (no SMTP server "
+            "configured: not sent); 0 unchanged" in " ".join(sent.output.split()))
     assert len(list((tmp_path / "output" / "outbox" / "2026-10").glob("*.eml"))) == len(agents)
 
     early = runner.invoke(app, ["send-feedback", "--config", str(project), "--as-of", "2026-11-30",
