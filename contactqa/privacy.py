@@ -3,23 +3,38 @@
 One module, so each of these has one definition that ingest, AutoQA and every output share.
 
 **Finding** (`disclosures`, and the `find_*` functions AutoQA's sensitive_data rule uses): payment
-card numbers that pass Luhn, written in digits or read out in words (Russian, Kazakh, English, or
-digits and words mixed), and Kazakhstan IINs with a valid check digit. Ingest runs it on the
-ORIGINAL text and keeps the result (`raw.utterances.pii_kinds`), because the stored text is masked.
+card numbers, written in digits or read out in words (Russian, Kazakh, English, or digits and words
+mixed), that pass Luhn AND start in a card network's issuer range with one of its lengths (Visa 4,
+Mastercard 51-55 / 2221-2720, Amex 34/37, Mir 2200-2204, UnionPay 62, Maestro 50/56-69, JCB
+3528-3589, Diners 300-305/36/38, Discover 6011/65); and Kazakhstan IINs with a valid check digit.
+Ingest runs it on the ORIGINAL text and keeps the result (`raw.utterances.pii_kinds`), because the
+stored text is masked; `card_numbers_shown` names what was disclosed, masked, from either text.
+
+**One number, not neighbours.** A card is one run of 13-19 digits, or groups split by the same
+separator throughout (4-4-4-4, 4-4-4-4-3, Amex 4-6-5, Diners 4-6-4, digits typed one or two at a
+time); an IIN is 12 digits, 6-6, 4-4-4 or 3-3-3-3. Numbers that merely stand next to each other
+("20190815123456 1234", "+7 701 123 45 67 1234") never join into one. Digits that are not personal
+data are set apart before anything is looked for: links with or without a scheme
+(``web.archive.org/web/20190815123456/...``, ``t.co/AbC123``), e-mail addresses, UUIDs, IBANs,
+tokens mixing Latin letters and digits (``1Z999AA10123456784``), ids named as such (``order
+#112-7743921-5521346``, ``заказ № 2019081512345678``, ``ticket 4000123456789``, IMEI, EAN ...) and
+timestamps (``20190815123456``, ISO date-times, Unix time in s/ms/µs/ns). Finding and masking share
+these definitions; only the checks differ (below).
 
 **Masking** (`mask_pii`): what a reader sees instead of the data.
 - e-mail addresses: ``a***@domain.kz`` (first character of the local part kept);
-- payment card numbers: 13-19 digits as one run or in groups (split by spaces, dots or dashes;
-  Amex 4-6-5 too), or read out in words -> ``**** **** **** 6789``. Luhn validity is *not*
-  required: speech recognition gets digits wrong, and a card-shaped number is sensitive anyway;
-- national IDs (Kazakhstan IIN / BIN): 12 digits, contiguous or grouped 6-6, 4-4-4, 3-3-3-3 (the
-  last with a plausible month, so ``150 000 000 000`` stays an amount) or read out -> ``************``;
+- payment card numbers in the shapes above and a network's range, or read out in words ->
+  ``**** **** **** 6789`` (a security code read out after the card: ``**** **** **** 6789 ***``).
+  Luhn validity is *not* required: speech recognition gets digits wrong, and a card-shaped number
+  is sensitive anyway;
+- national IDs (Kazakhstan IIN / BIN) in the shapes above (3-3-3-3 only with a plausible month, so
+  ``150 000 000 000`` stays an amount) or read out -> ``************``;
 - phone numbers: Kazakh/Russian numbers with a +7, 7 or 8 prefix in the usual spellings, 10-digit
   mobiles without it (``701 234 56 78``), numbers read out in words, and international numbers
   starting with ``+`` -> every digit but the last two starred, separators and the +7 / 8 prefix kept.
 Left alone: amounts (``5 000 000 тенге``), dates, times, counts, short references, the last four
-digits customers and agents legitimately mention (``карта на 6789``), and the digits of links
-(``https://web.archive.org/web/20231114093012/...``), apart from phone numbers in them, and UUIDs.
+digits customers and agents legitimately mention (``карта на 6789``), and the links and ids above
+(a phone number inside a link is still masked).
 Text is masked before it is cut for display (`masked_excerpt`): a cut first could leave
 ``ИИН 87041230…``, which no longer looks like an IIN.
 
@@ -44,9 +59,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "mask_pii", "masked_excerpt", "luhn_valid", "iin_valid", "disclosures", "find_card_numbers",
-    "find_national_ids", "find_spoken_card_numbers", "spoken_digit_runs", "keyed_hash", "key_fingerprint",
-    "key_file", "key_location", "InstallationKeyError",
+    "mask_pii", "masked_excerpt", "luhn_valid", "iin_valid", "card_issuer_known", "card_number_valid",
+    "disclosures", "card_numbers_shown", "find_card_numbers", "find_national_ids", "find_spoken_card_numbers",
+    "spoken_digit_runs", "keyed_hash", "key_fingerprint", "key_file", "key_location", "InstallationKeyError",
 ]
 
 log = logging.getLogger(__name__)
@@ -139,7 +154,12 @@ class _Run:
     digits: str
     start: int
     end: int
-    spoken: bool  # at least one part was a word
+    words: int  # how many of its words were number words
+
+    @property
+    def spoken(self) -> bool:
+        """Read out, not typed: two number words at least (one "one" or "oh" next to digits is just a word)."""
+        return self.words >= 2
 
 
 def _word(token: str) -> str:
@@ -194,12 +214,13 @@ def _number_runs(text: str) -> list[_Run]:
             continue
         digits, after, spoken = group
         start, end = tokens[i].start(), tokens[after - 1].end()
+        said = after - i if spoken else 0
         if current is not None and _RUN_GAP.fullmatch(text, current.end, start):
             current.digits += digits
             current.end = end
-            current.spoken = current.spoken or spoken
+            current.words += said
         else:
-            current = _Run(digits, start, end, spoken)
+            current = _Run(digits, start, end, said)
             runs.append(current)
         i = after
     return runs
@@ -210,93 +231,303 @@ def spoken_digit_runs(text: str) -> list[str]:
     return [run.digits for run in _number_runs(text)]
 
 
+# --- what a card number is --------------------------------------------------------------------------
+
+# The issuer ranges (the first digits, ISO/IEC 7812 IINs) of the card networks, and their lengths.
+# A number that passes Luhn but starts anywhere else is an id, not a card: 1 in 10 random numbers
+# passes Luhn, so the range check is what keeps order numbers and timestamps from being "cards".
+_CARD_RANGES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("4", "4", (13, 16, 19)),  # Visa
+    ("51", "55", (16,)), ("2221", "2720", (16,)),  # Mastercard
+    ("34", "34", (15,)), ("37", "37", (15,)),  # American Express
+    ("2200", "2204", (16, 17, 18, 19)),  # Mir
+    ("62", "62", (16, 17, 18, 19)),  # UnionPay
+    ("50", "50", tuple(range(12, 20))), ("56", "69", tuple(range(12, 20))),  # Maestro
+    ("3528", "3589", (16, 17, 18, 19)),  # JCB
+    ("300", "305", tuple(range(14, 20))), ("36", "36", tuple(range(14, 20))),  # Diners Club
+    ("38", "38", tuple(range(14, 20))),
+    ("6011", "6011", (16, 17, 18, 19)), ("65", "65", (16, 17, 18, 19)),  # Discover
+)
+
+
+def card_issuer_known(digits: str) -> bool:
+    """True if `digits` start in a card network's issuer range and have one of its lengths."""
+    return any(low <= digits[:len(low)] <= high and len(digits) in lengths for low, high, lengths in _CARD_RANGES)
+
+
+def card_number_valid(digits: str) -> bool:
+    """A payment card number: a known network's range and length, and the Luhn checksum."""
+    return card_issuer_known(digits) and luhn_valid(digits)
+
+
 def _card_in(digits: str) -> str | None:
-    """A Luhn-valid card number inside a run of digits (every 13-19 window, longest first)."""
+    """A valid card number inside a run of digits read out (every 13-19 window, longest first)."""
     for length in range(min(19, len(digits)), 12, -1):
         for i in range(len(digits) - length + 1):
             window = digits[i:i + length]
-            if window[0] in "2345689" and luhn_valid(window):
+            if card_number_valid(window):
                 return window
     return None
 
 
-# --- finding --------------------------------------------------------------------------------------
+# --- where digits are not personal data -----------------------------------------------------------
+# Links (with or without a scheme), e-mail addresses, UUIDs, IBANs, ids that mix letters and digits,
+# ids named as such (order, ticket, tracking, заказ, заявка ...) and timestamps hold long digit runs
+# that are not cards or IINs. They are found first and left out of everything below.
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]+", re.IGNORECASE)
+# A link without a scheme: web.archive.org/web/20190815123456/..., t.co/AbC123, kaspi.kz. The name
+# before the top-level domain must hold a letter (checked in _links), so "4400.1234.5678.9013.Thanks" is no link.
+_BARE_LINK = re.compile(
+    r"(?<![\w@.\-/])(?P<host>(?:[a-z0-9][a-z0-9\-]*\.)+)[a-z]{2,24}(?![\w\-])(?::\d{1,5})?(?P<path>/[^\s<>\"'«»]*)?",
+    re.IGNORECASE)
+_ANY_EMAIL = re.compile(r"(?<![\w.+*\-])[\w.+*\-]+@(?:[\w\-]+\.)+[\w\-]{2,}")
 # A UUID (Amazon Connect contact ids, message ids) is an id whatever digits it holds.
 _UUID = re.compile(r"(?<![0-9a-f-])[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}(?![0-9a-f-])", re.IGNORECASE)
-_NOT_DATA = re.compile(f"{_URL.pattern}|{_UUID.pattern}", re.IGNORECASE)
-_CARD_DIGITS = re.compile(r"(?<!\d)(?:\d[ \-]?){12,18}\d(?!\d)")
-_IIN_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
+# KZ86125KZT5004100100, DE89 3704 0044 0532 0130 00
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?(?![A-Za-z0-9])")
+# Latin letters and digits in one token: 1Z999AA10123456784, RMA-2019081512, TCK-123456, a3f9e2...
+_MIXED_ID = re.compile(
+    r"(?<![\w\-/])(?=[\w\-/]*[A-Za-z])(?=[\w\-/]*\d)[A-Za-z0-9]+(?:[\-/_][A-Za-z0-9]+)*(?![\w\-/])")
+_ID_WORDS = (
+    r"order|ticket|booking|tracking|track|reference|ref|confirmation|case|claim|invoice|receipt|transaction"
+    r"|txn|rma|parcel|shipment|package|waybill|awb|pnr|incident|request|application|contract|policy|complaint"
+    r"|imei|iccid|ean|upc|sku|barcode|serial|артикул\w*|штрихкод\w*|серийн\w*"
+    r"|(?:customer|client|user|member|session|message|chat|call|device)\s+id"
+    r"|заказ\w*|заявк\w*|обращени\w*|тикет\w*|трек\w*|отслеживани\w*|накладн\w*|посылк\w*|отправлени\w*"
+    r"|квитанци\w*|чек|чека|чеку|транзакци\w*|договор\w*|бронь|брони|бронировани\w*|полис\w*|жалоб\w*"
+    r"|тапсырыс\w*|өтінім\w*")
+# The id after its name, with "number", "№", "#", ":" or "is" between: "order #112-7743921-5521346",
+# "заказ № 2019081512345678", "tracking number is 1Z999AA10123456784". The id holds a digit.
+_NAMED_ID = re.compile(
+    rf"(?<!\w)(?:{_ID_WORDS})(?!\w)(?:\s*(?:number|num|no\.?|nr\.?|id|code|#|№|номер\w*|нөмірі|is|:|-)){{0,3}}\s*"
+    r"[#№]?\s*(?=[A-Za-z\-/_]*\d)[A-Za-z0-9]+(?:[\-/_][A-Za-z0-9]+)*(?:[ \-]\d+)*",
+    re.IGNORECASE)
+_TIMESTAMP = re.compile(
+    r"(?<!\d)(?:"
+    r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])[0-5]\d[0-5]\d(?:\d{3})?"  # 20190815123456
+    r"|1[5-9]\d{8}(?:\d{3}){0,3}"  # Unix time in s, ms, µs or ns (2017-2033)
+    r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?"  # ISO 8601
+    r")(?!\d)")
+_NOT_DATA_PATTERNS = (_URL, _ANY_EMAIL, _UUID, _IBAN, _MIXED_ID, _NAMED_ID, _TIMESTAMP)
+_BLANK = "\x00"  # what stands for the text of a link or id: no digit, letter, space or separator
 
 
-def _without_urls(text: str) -> str:
-    """The text with links and UUIDs blanked out (same length, so positions hold): their digits are not data."""
-    if "://" not in text and "www." not in text and "-" not in text:
-        return text
-    return _NOT_DATA.sub(lambda m: " " * len(m.group()), text)
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    is_link: bool
 
 
-def find_card_numbers(text: str) -> list[str]:
-    """Card numbers written in digits (one run, or groups split by spaces or dashes) that pass Luhn."""
-    found = []
-    for match in _CARD_DIGITS.finditer(_without_urls(text)):
-        digits = re.sub(r"\D", "", match.group())
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            found.append(match.group())
+def _links(text: str) -> list[_Span]:
+    found = [_Span(m.start(), m.end(), True) for m in _URL.finditer(text)]
+    for m in _BARE_LINK.finditer(text):
+        name = m.group("host").rstrip(".").split(".")[-1]
+        if m.group("path") or any(ch.isalpha() for ch in name):
+            found.append(_Span(m.start(), m.end(), True))
     return found
 
 
+def _not_data(text: str) -> list[_Span]:
+    """Where the links and ids are (sorted, not overlapping): their digits are not personal data."""
+    if not any(ch.isdigit() for ch in text):
+        return []
+    spans = _links(text)
+    for pattern in _NOT_DATA_PATTERNS[1:]:
+        spans += [_Span(m.start(), m.end(), False) for m in pattern.finditer(text)]
+    merged: list[_Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            merged[-1] = _Span(last.start, max(last.end, span.end), last.is_link or span.is_link)
+        else:
+            merged.append(span)
+    return merged
+
+
+def _without_ids(text: str) -> str:
+    """The text with links and ids blanked out (same length, so positions hold)."""
+    spans = _not_data(text)
+    if not spans:
+        return text
+    out, last = [], 0
+    for span in spans:
+        out += [text[last:span.start], _BLANK * (span.end - span.start)]
+        last = span.end
+    return "".join(out) + text[last:]
+
+
+# --- numbers shaped as cards or IINs ---------------------------------------------------------------
+# A card is one run of 13-19 digits, or groups split by the same separator throughout: 4-4-4-4,
+# 4-4-4-4-3, 4-6-5 (Amex), 4-6-4 (Diners), or digits read one or two at a time. An IIN: 12 digits,
+# 6-6, 4-4-4, or 3-3-3-3 with a plausible month. Digits that only stand next to each other
+# ("20190815123456 1234", "+7 701 123 45 67 1234") are different numbers, never one.
+
+# Between digit groups: up to three spaces (no-break and narrow ones too), or one dot, dash or comma
+# with maybe a space either side.
+_SEP = r"(?:[ \u00a0\u202f\t]{1,3}|[ \u00a0\u202f]?[\-.–—,][ \u00a0\u202f]?)"
+_DIGIT_GROUPS = re.compile(rf"(?<![\d+])\d+(?:{_SEP}\d+)*")
+_GROUP = re.compile(r"\d+")
+_CARD_SHAPES = ((4, 4, 4, 4, 3), (4, 4, 4, 4), (4, 6, 5), (4, 6, 4))
+_IIN_SHAPES = ((6, 6), (4, 4, 4), (3, 3, 3, 3))
+_SPACES = " \u00a0\u202f\t"
+
+
+@dataclass(frozen=True)
+class _Number:
+    """A number shaped as a card ('card') or an IIN ('national_id'), and where it stands."""
+
+    start: int
+    end: int
+    digits: str
+    kind: str
+    with_code: bool = False  # a card read out with its 3-digit security code (CVV) after it
+
+    def masked(self) -> str:
+        if self.kind == "national_id":
+            return "*" * 12
+        return _masked_card(self.digits) + (" ***" if self.with_code else "")
+
+    def is_valid(self) -> bool:
+        """A real card (network range, length, Luhn) or IIN (check digit), not just the shape of one."""
+        if self.kind == "national_id":
+            return _is_national_id(self.digits)
+        return card_number_valid(self.digits)
+
+
+def _separator(text: str) -> str:
+    """What separates two groups, whatever the spacing: ' ', '-', '.' or ','."""
+    mark = text.strip(_SPACES)
+    return "-" if mark in ("–", "—") else (mark or " ")
+
+
+def _shape_at(lengths: list[int], seps: list[str], i: int) -> tuple[int, str] | None:
+    """The card or IIN shape that starts at group i (the group after it, and the kind), if one does."""
+    n = len(lengths)
+
+    def apart(j: int, sep: str) -> bool:
+        # the groups i..j-1 are one number only if the groups around them are not part of it: a
+        # neighbour joined by the same separator with 3 digits or more would make it longer
+        before = i > 0 and seps[i - 1] == sep and lengths[i - 1] >= 3
+        after = j < n and seps[j - 1] == sep and lengths[j] >= 3
+        return not before and not after
+
+    for shapes, kind in ((_CARD_SHAPES, "card"), (_IIN_SHAPES, "national_id")):
+        for shape in shapes:
+            j = i + len(shape)
+            if tuple(lengths[i:j]) != shape or len(set(seps[i:j - 1])) != 1 or not apart(j, seps[i]):
+                continue
+            return j, kind
+    if lengths[i] <= 2 and i + 1 < n and (i == 0 or seps[i - 1] != seps[i] or lengths[i - 1] != lengths[i]):
+        # digits typed one or two at a time, as a number is read out: "4 4 0 0 1 2 ...", "44 00 12 ..."
+        j = i + 1
+        while j < n and lengths[j] == lengths[i] and seps[j - 1] == seps[i]:
+            j += 1
+        total = sum(lengths[i:j])
+        if (13 <= total <= 19 or total == 12) and apart(j, seps[i]):
+            return j, "card" if total >= 13 else "national_id"
+    if 12 <= lengths[i] <= 19:
+        decimal = i + 1 < n and seps[i] in (".", ",") and lengths[i + 1] <= 2  # an amount: 123456789012.50
+        if not decimal:
+            return i + 1, "card" if lengths[i] >= 13 else "national_id"
+    return None
+
+
+def _numbers(text: str) -> list[_Number]:
+    """Every number in `text` shaped as a card or an IIN (links and ids should be blanked out first)."""
+    found: list[_Number] = []
+    for chunk in _DIGIT_GROUPS.finditer(text):
+        groups = list(_GROUP.finditer(text, chunk.start(), chunk.end()))
+        lengths = [g.end() - g.start() for g in groups]
+        seps = [_separator(text[a.end():b.start()]) for a, b in zip(groups, groups[1:])]
+        i = 0
+        while i < len(groups):
+            shape = _shape_at(lengths, seps, i)
+            if shape is None:
+                i += 1
+                continue
+            j, kind = shape
+            digits = "".join(g.group() for g in groups[i:j])
+            if kind == "national_id" and lengths[i:j] == [3, 3, 3, 3] and not _month_plausible(digits):
+                i += 1  # 150 000 000 000 is an amount
+                continue
+            if kind == "national_id" and max(lengths[i:j]) <= 2 and not _is_national_id(digits):
+                i += 1  # "10 20 30 40 50 60" is a list of numbers unless it is a real IIN
+                continue
+            # 4-4-4-4 and then 3 digits that do not make a 19-digit card: a card and its CVV
+            with_code = j - i == 5 and not card_number_valid(digits) and card_number_valid(digits[:16])
+            found.append(_Number(groups[i].start(), groups[j - 1].end(), digits[:16] if with_code else digits, kind,
+                                 with_code))
+            i = j
+    return found
+
+
+# --- finding --------------------------------------------------------------------------------------
+
+
+def find_card_numbers(text: str) -> list[str]:
+    """Card numbers written in digits (one run, or consistent groups) that are real: network range, length, Luhn."""
+    return [text[n.start:n.end] for n in _numbers(_without_ids(text)) if n.kind == "card" and n.is_valid()]
+
+
+def _spoken_cards(clean: str) -> list[str]:
+    return [hit for run in _number_runs(clean) if run.spoken and (hit := _card_in(run.digits))]
+
+
 def find_spoken_card_numbers(text: str) -> list[str]:
-    """Card numbers read out in words, mixed with digits, or split by dots or commas: the digit regex cannot see them."""
-    return [hit for run in _number_runs(_without_urls(text)) if (hit := _card_in(run.digits))]
+    """Card numbers read out in words, or in words and digits mixed: the digit shapes cannot see them."""
+    return _spoken_cards(_without_ids(text))
+
+
+def _national_ids(clean: str) -> list[_Number]:
+    found = [n for n in _numbers(clean) if n.kind == "national_id" and n.is_valid()]
+    seen = {n.digits for n in found}
+    for run in _number_runs(clean):
+        if run.spoken and run.digits not in seen and _is_national_id(run.digits):
+            found.append(_Number(run.start, run.end, run.digits, "national_id"))
+            seen.add(run.digits)
+    return found
 
 
 def find_national_ids(text: str) -> list[str]:
     """IINs with a valid check digit: 12 digits in one run, grouped (870 412 300 129) or read out."""
-    clean = _without_urls(text)
-    found = [m.group() for m in _IIN_DIGITS.finditer(clean) if _is_national_id(m.group())]
-    seen = {re.sub(r"\D", "", f) for f in found}
-    for run in _number_runs(clean):
-        if run.digits not in seen and _is_national_id(run.digits):
-            found.append(clean[run.start:run.end])
-            seen.add(run.digits)
-    return found
+    return [text[n.start:n.end] for n in _national_ids(_without_ids(text))]
 
 
 def disclosures(text: str | None) -> list[str]:
     """What `text` discloses in full, as AutoQA's sensitive_data rule judges it: 'card_number', 'national_id'."""
     if not text or not (any(ch.isdigit() for ch in text) or _ANY_NUMBER_WORD.search(text)):
         return []
+    clean = _without_ids(text)
     kinds = []
-    if find_card_numbers(text) or find_spoken_card_numbers(text):
+    if any(n.kind == "card" and n.is_valid() for n in _numbers(clean)) or _spoken_cards(clean):
         kinds.append("card_number")
-    if find_national_ids(text):
+    if _national_ids(clean):
         kinds.append("national_id")
     return kinds
+
+
+_MASKED_CARD = re.compile(r"\*{4} \*{4} \*{4} \d{4}")
+
+
+def card_numbers_shown(text: str | None) -> list[str]:
+    """The card numbers `text` discloses as a reader may see them: "**** **** **** 9013".
+
+    Text that still holds the numbers gives them masked; text masked at ingest (which stores what
+    was disclosed as `pii_kinds`) gives the masked numbers it holds.
+    """
+    if not text:
+        return []
+    clean = _without_ids(text)
+    found = [_masked_card(n.digits) for n in _numbers(clean) if n.kind == "card" and n.is_valid()]
+    found += [_masked_card(hit) for hit in _spoken_cards(clean)]
+    return list(dict.fromkeys(found or _MASKED_CARD.findall(text)))
 
 
 # --- masking --------------------------------------------------------------------------------------
 
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@((?:[\w-]+\.)+[\w-]{2,})", re.UNICODE)
-
-# Between digit groups: up to three spaces (no-break and narrow ones too), or one dot or dash with
-# maybe a space either side.
-_SEP = r"(?:[ \u00a0\u202f\t]{1,3}|[ \u00a0]?[\-.–][ \u00a0]?)"
-_CARD = re.compile(
-    rf"(?<![\d+])(?:"
-    rf"\d{{4}}{_SEP}?\d{{6}}{_SEP}?\d{{4,5}}"  # Amex 4-6-5 (and 4-6-4 Diners)
-    rf"|(?:\d{{4}}{_SEP}?){{3}}\d{{1,4}}(?:{_SEP}?\d{{1,3}})?"  # 4-4-4-4(-3), and 13-19 in a run
-    rf")(?![\d])"
-)
-_SPACE = r"(?:[ \u00a0\u202f]|[ \u00a0]?-[ \u00a0]?)"
-_IIN = re.compile(
-    rf"(?<![\d+])(?:\d{{12}}|\d{{6}}{_SEP}\d{{6}}|\d{{4}}{_SEP}\d{{4}}{_SEP}\d{{4}})(?!\d|[.,:]\d)"
-)
-# 3-3-3-3 is also how amounts are grouped: only with a plausible month, and not inside a longer grouping.
-_IIN_THREES = re.compile(
-    rf"(?<![\d+])(?<!\d[ \u00a0\u202f])\d{{3}}{_SPACE}\d{{3}}{_SPACE}\d{{3}}{_SPACE}\d{{3}}(?!\d|[.,:]\d|[ \u00a0\u202f]\d)"
-)
 
 # Kazakh / Russian: +7, 7 or 8, an area / operator code of 3 digits (maybe in brackets),
 # then the 7-digit subscriber number with any single separators between its digits.
@@ -309,29 +540,12 @@ _PHONE_LOCAL = re.compile(r"(?<![\w+])\(?[79]\d{2}\)?[\s\-]?\d{3}[\s\-]?\d{2}[\s
 _PHONE_INTL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s\-.]?\(?\d{1,4}\)?){1,5}(?![\d])")
 
 
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
 def _mask_email(m: re.Match[str]) -> str:
     return f"{m.group(1)}***@{m.group(2)}"
 
 
 def _masked_card(digits: str) -> str:
     return f"**** **** **** {digits[-4:]}"
-
-
-def _mask_card(m: re.Match[str]) -> str:
-    digits = _digits(m.group(0))
-    return _masked_card(digits) if 13 <= len(digits) <= 19 else m.group(0)
-
-
-def _mask_iin(m: re.Match[str]) -> str:
-    return "*" * 12
-
-
-def _mask_iin_threes(m: re.Match[str]) -> str:
-    return "*" * 12 if _month_plausible(_digits(m.group(0))) else m.group(0)
 
 
 def _star_all_but_last(text: str, keep: int) -> str:
@@ -360,27 +574,21 @@ def _mask_kz_ru_phone(m: re.Match[str]) -> str:
 
 
 def _masked_run(run: _Run) -> str | None:
-    """What a run of numbers becomes, or None to leave it to the digit patterns."""
+    """What a number read out becomes, or None to leave it to the digit shapes."""
     digits = run.digits
-    if run.spoken and len(digits) >= 10:  # a number read out this long is an identifier, whatever it is
-        if len(digits) >= 13:
-            return _masked_card(digits)
-        if len(digits) == 12:
-            return "*" * 12
-        return "*" * (len(digits) - 2) + digits[-2:]
-    if len(digits) >= 13 and _card_in(digits):  # digits split where the patterns do not look (commas)
+    if not run.spoken or len(digits) < 10:
+        return None
+    # a number read out this long is an identifier, whatever it is
+    if len(digits) >= 13:
         return _masked_card(digits)
-    if _is_national_id(digits):
+    if len(digits) == 12:
         return "*" * 12
-    return None
-
-
-_DIGITS_APART = re.compile(r"\d[\s,.\-–—]+\d")
+    return "*" * (len(digits) - 2) + digits[-2:]
 
 
 def _mask_runs(text: str) -> str:
-    if not _ANY_NUMBER_WORD.search(text) and not _DIGITS_APART.search(text):
-        return text  # no number words, and no digits a run could join
+    if not _ANY_NUMBER_WORD.search(text):
+        return text  # nothing read out
     out, last = [], 0
     for run in _number_runs(text):
         masked = _masked_run(run)
@@ -390,11 +598,20 @@ def _mask_runs(text: str) -> str:
     return "".join(out) + text[last:] if out else text
 
 
+def _mask_shapes(text: str) -> str:
+    # Luhn is not required here: speech recognition gets digits wrong, and a card-shaped number in a
+    # network's range is sensitive anyway. Outside every range it is an IMEI, a barcode, an id.
+    out, last = [], 0
+    for number in _numbers(text):
+        if number.kind == "card" and not card_issuer_known(number.digits):
+            continue
+        out += [text[last:number.start], number.masked()]
+        last = number.end
+    return "".join(out) + text[last:] if out else text
+
+
 def _mask_outside_links(text: str) -> str:
-    text = _mask_runs(text)
-    text = _CARD.sub(_mask_card, text)
-    text = _IIN.sub(_mask_iin, text)
-    text = _IIN_THREES.sub(_mask_iin_threes, text)
+    text = _mask_shapes(_mask_runs(text))
     text = _PHONE_KZ_RU.sub(_mask_kz_ru_phone, text)
     text = _PHONE_LOCAL.sub(_mask_phone, text)
     return _PHONE_INTL.sub(_mask_phone, text)
@@ -408,9 +625,9 @@ def _mask_link(url: str) -> str:
 def mask_pii(text: str | None) -> str:
     """Return `text` with card numbers, phones, national IDs and e-mails masked.
 
-    Order matters: e-mails first (their local parts may hold digits), then numbers read out or
-    split unusually (whole runs), then cards (longest digit runs), IINs, phones. Links keep their
-    digits apart from phone numbers; UUIDs are left whole.
+    Order matters: e-mails first (their local parts may hold digits), then links and ids are set
+    apart (links keep their digits apart from phone numbers; ids, IBANs and timestamps are left
+    whole), then numbers read out, then the card and IIN shapes, then phones.
     """
     if not text:
         return "" if text is None else text
@@ -418,11 +635,10 @@ def mask_pii(text: str | None) -> str:
         return text  # the common case for dialogue lines: nothing to look for
     text = _EMAIL.sub(_mask_email, text)
     out, last = [], 0
-    for kept in _NOT_DATA.finditer(text):
-        link_or_id = kept.group()
-        out += [_mask_outside_links(text[last:kept.start()]),
-                link_or_id if _UUID.fullmatch(link_or_id) else _mask_link(link_or_id)]
-        last = kept.end()
+    for span in _not_data(text):
+        kept = text[span.start:span.end]
+        out += [_mask_outside_links(text[last:span.start]), _mask_link(kept) if span.is_link else kept]
+        last = span.end
     out.append(_mask_outside_links(text[last:]))
     return "".join(out)
 

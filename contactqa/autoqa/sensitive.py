@@ -1,7 +1,8 @@
 """Sensitive data an agent must never say or write in full: card numbers, national IDs, passwords.
 
 Cards and IINs are found by contactqa.privacy (one definition for AutoQA, ingest's `pii_kinds` and
-masking); passwords, which only AutoQA looks for, here.
+masking: a card is one number in a network's issuer range that passes Luhn, never digits of a link,
+an id or a timestamp); passwords, which only AutoQA looks for, here.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import re
 
 from contactqa.privacy import (  # noqa: F401  (AutoQA's detectors, re-exported where rules look for them)
-    disclosures, find_card_numbers, find_national_ids, find_spoken_card_numbers, iin_valid, spoken_digit_runs,
+    card_numbers_shown, disclosures, find_card_numbers, find_national_ids, find_spoken_card_numbers, iin_valid,
+    spoken_digit_runs,
 )
 
 _PASSWORD = re.compile(

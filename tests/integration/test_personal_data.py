@@ -132,7 +132,35 @@ def test_autoqa_fails_the_disclosure_quoting_the_masked_text(project):
                close_after_days=3, as_of=date(2026, 12, 1))
     found = query(project, "SELECT result, evidence_quote, evidence_speaker, evidence_offset_ms, evidence_detail "
                            "FROM autoqa.findings WHERE contact_id = 'chat-1' AND criterion_id = 'PII_DISCLOSURE'")
-    assert found == [("fail", "Ваша карта **** **** **** 9013, верно?", "agent", 90_000, "full card number disclosed")]
+    assert found == [("fail", "Ваша карта **** **** **** 9013, верно?", "agent", 90_000,
+                      "full card number disclosed: **** **** **** 9013")]
+
+
+# Agents' and customers' messages as real chats carry them: links (with and without a scheme),
+# order, ticket and tracking ids, IBANs and timestamps — digits that are no card and no IIN.
+LINKS_AND_IDS = [
+    ("customer", "Hi, my order #112-7743921-5521346 never came, see web.archive.org/web/20190815123456/https://kenbank.kz/terms 1234"),
+    ("agent", "Sorry about that! Your ticket 4000123456789 is open, tracking 1Z999AA10123456784."),
+    ("agent", "The old tariffs: https://web.archive.org/web/20190815123456/https://kenbank.kz/tariffs and t.co/8XyZ12AbC3"),
+    ("agent", "Заказ № 2019081512345678 от 2019-08-15T12:34:56Z, реквизиты KZ86125KZT5004100100, запрос 1565874896123"),
+    ("agent", "Письмо отправлено на refunds.20190815123456@example.com, 20190815123456 1234"),
+]
+
+
+def test_links_ids_and_timestamps_are_stored_as_written_and_fail_nothing(project):
+    (project.resolve("landing/chats") / "links.jsonl").write_text("\n".join(
+        message(30 * n, sender, text, conversation="chat-links") for n, (sender, text) in enumerate(LINKS_AND_IDS)
+    ) + "\n", encoding="utf-8")
+    ingest_all(project)
+    rows = query(project, "SELECT text, pii_kinds FROM raw.utterances WHERE contact_id = 'chat-links' ORDER BY seq")
+    stored = [text for _, text in LINKS_AND_IDS]
+    stored[-1] = stored[-1].replace("refunds.20190815123456@", "r***@")  # an e-mail address is masked
+    assert rows == [(text, None) for text in stored]  # the digits kept as written, nothing disclosed
+    default = load_project(DEFAULT_PROJECT_FILE)
+    run_autoqa(project.warehouse_path, default.scorecards(), default.error_catalogue(), "run-qa", timezone="Asia/Almaty",
+               close_after_days=3, as_of=date(2026, 12, 1))
+    assert query(project, "SELECT result FROM autoqa.findings "
+                          "WHERE contact_id = 'chat-links' AND criterion_id = 'PII_DISCLOSURE'") == [("pass",)]
 
 
 def test_the_key_fingerprint_is_recorded_and_a_changed_key_refused(project, key, monkeypatch):

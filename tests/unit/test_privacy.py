@@ -15,7 +15,9 @@ from contactqa.privacy import disclosures, luhn_valid, mask_pii, masked_excerpt
         ("card 4111-1111-1111-1111 please", "card **** **** **** 1111 please"),
         ("номер 4111111111111111.", "номер **** **** **** 1111."),
         ("Amex 3782 822463 10005", "Amex **** **** **** 0005"),
-        ("19 digits 6011 0009 9013 9424 123 ok", "19 digits **** **** **** 4123 ok"),
+        ("19 digits 4289 1614 3361 4364 506 ok", "19 digits **** **** **** 4506 ok"),
+        # a card and its security code read out after it: the card's last four stay, the code is hidden
+        ("card 6011 0009 9013 9424 123 ok", "card **** **** **** 9424 *** ok"),
         ("13 digits 4222222222222", "13 digits **** **** **** 2222"),
     ],
 )
