@@ -4,8 +4,30 @@
 (`## SR-4.1 Title` sections, cited by the scorecard's `regulation:`) and knowledge-base
 articles (one `# Title` file each) — into `autoqa.regulation_clauses` and `autoqa.kb_articles`,
 and builds DuckDB full-text (BM25) indexes over them. `match_contacts` then finds, for every
-contact, the three articles that best answer what the customer asked
-(`autoqa.contact_knowledge`), so a finding can point the agent at the right article.
+contact, up to three articles that answer what the customer asked (`autoqa.contact_knowledge`),
+and for every failed finding the one article about what went wrong (`autoqa.finding_knowledge`):
+a card number read out cites the confidential-data article, an account changed without the
+identity check the identity-verification one, a greeting left out nothing at all.
+
+Relevance has a floor, so an article is cited only when it is about the thing. BM25 alone cannot
+say that: a wrong-number chat ("sorry, wrong number") scores higher against the app-login article
+("wrong password", "phone number") than "заблокировали карту" against the card-blocked one. What tells
+them apart is the title, which says what an article is about: a query word in an article's title
+adds the most BM25 could give it, (k1 + 1) x IDF. The floors were measured on config/kb
+(tests/integration/kb_relevance.yml):
+- a contact's article needs BM25 + title bonus >= CONTACT_MIN_RELEVANCE (2.0): there all 36
+  relevant contacts keep their article and 43 of 44 wrong numbers, weather questions and pizza
+  orders get none (without the floor 26 of them got up to three); 3 of 5 very short or vague
+  questions ("where is my money") fall below it too. 1.8 lets a second wrong number in, 2.2
+  drops two relevant contacts;
+- a finding's article needs the finding's own names — criterion title, error title, clause title —
+  in its title, worth >= FINDING_MIN_TITLE_MATCH (2.0): the identity and confidential-data
+  articles score 2.8 and 12 for their findings, the best chance match ("limits", "service") 1.2.
+  An article that cites the finding's clause ("Related clause: SR-4.2") qualifies as well: its
+  authors said so. Among those, the finding's words (its names, its detail, the clause text at
+  CLAUSE_WEIGHT) pick the best by BM25. Criteria that judge the answer to the customer's
+  question (QUESTION_RULES: required information, required actions, resolution, manual) cite
+  the contact's first article instead: the one that answers that question.
 
 Words are normalised the way the AutoQA rules see them (`contactqa.autoqa.language`): Russian
 reduced to its lemma and then to a Snowball stem, so "заблокировали карту" finds "карта
@@ -32,6 +54,12 @@ from rapidfuzz import fuzz, process
 from contactqa.autoqa.language import _morph, lemma, tokens  # _morph: the one MorphAnalyzer the rules use
 
 TOP_ARTICLES = 3
+# Relevance floors, measured on config/kb (see the module docstring).
+CONTACT_MIN_RELEVANCE = 2.0
+FINDING_MIN_TITLE_MATCH = 2.0
+# A finding's clause text names many things beside the finding's subject: it weighs less than its names.
+CLAUSE_WEIGHT = 0.3
+QUESTION_RULES = frozenset({"required_information", "required_actions", "resolution", "manual"})
 # Contacts matched per SQL statement: memory follows the batch, not the warehouse.
 MATCH_BATCH = 25_000
 # BM25 parameters, the fts extension's defaults (match_bm25 uses the same).
@@ -61,6 +89,11 @@ CREATE TABLE IF NOT EXISTS autoqa.kb_articles (
 CREATE TABLE IF NOT EXISTS autoqa.contact_knowledge (
     contact_id VARCHAR, rank INTEGER, article_id VARCHAR, title VARCHAR, score DOUBLE,
     scorecard_version VARCHAR, matched_at TIMESTAMP
+);
+-- The article each failed finding of a contact's current check cites (none when none is relevant).
+CREATE TABLE IF NOT EXISTS autoqa.finding_knowledge (
+    contact_id VARCHAR, criterion_id VARCHAR, article_id VARCHAR, title VARCHAR, score DOUBLE,
+    matched_on VARCHAR, scorecard_version VARCHAR, run_id VARCHAR, matched_at TIMESTAMP
 );
 """
 
@@ -510,15 +543,25 @@ def search(con: duckdb.DuckDBPyConnection, query: str, *, kind: str = "kb", limi
 
 def match_contacts(con: duckdb.DuckDBPyConnection, scorecard_version: str, *,
                    batch_size: int = MATCH_BATCH) -> int:
-    """For every contact, the TOP_ARTICLES knowledge-base articles that best answer its customer.
+    """For every contact, up to TOP_ARTICLES articles that answer its customer; for every failed
+    finding of a contact's current check, the article about it (`autoqa.finding_knowledge`).
 
     The query is what the customer said plus the words of the contact's topic code
     ("card_blocked" -> card, blocked). Scores are the index's BM25 — with every query word at
     weight 1 exactly what `match_bm25` gives — but each word weighs what it tells: the customer's
     first QUESTION_TURNS turns 1, later turns LATER_TURN_WEIGHT, the topic's words TOPIC_WEIGHT.
-    A whole batch of contacts is scored in one statement. The previous matches are replaced
-    (one transaction: readers never see half a run); `scorecard_version` is stored with each row
-    as the AutoQA run's label. Returns the number of rows written to `autoqa.contact_knowledge`.
+    An article is kept only when its BM25 plus the title bonus reaches CONTACT_MIN_RELEVANCE, so
+    a contact about nothing the knowledge base covers gets none. A whole batch of contacts is
+    scored in one statement. The previous matches are replaced (one transaction: readers never
+    see half a run); `scorecard_version` is stored with each row as the AutoQA run's label.
+    Returns the number of rows written to `autoqa.contact_knowledge`.
+
+    A failed finding of an agent's conduct (a criterion of any rule type but QUESTION_RULES) cites
+    the article whose title carries the finding's names (criterion, error and clause titles) worth
+    FINDING_MIN_TITLE_MATCH, or that cites the finding's clause; of those, the best by BM25 over the
+    finding's names, its detail and (at CLAUSE_WEIGHT) the clause text, plus the title bonus
+    (`matched_on` = 'criterion'). A finding about the answer to the customer's question cites the
+    contact's first article (`matched_on` = 'question'). No row when nothing qualifies.
     """
     ensure_tables(con)
     load_fts(con)
@@ -532,22 +575,27 @@ def match_contacts(con: duckdb.DuckDBPyConnection, scorecard_version: str, *,
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM autoqa.contact_knowledge")
+        con.execute("DELETE FROM autoqa.finding_knowledge")
         if con.execute("SELECT count(*) FROM autoqa.kb_articles").fetchone()[0]:
+            vocabulary = document_words(con, "autoqa.kb_articles")
             _prepare_term_scores(con)
+            _prepare_titles(con, vocabulary)
             con.execute("CREATE OR REPLACE TEMP TABLE _kb_vocab (token VARCHAR, termid BIGINT)")
             con.execute("""CREATE OR REPLACE TEMP TABLE _kb_contacts AS
                 SELECT contact_id, topic, row_number() OVER (ORDER BY contact_id) AS n
                 FROM raw.contacts""")
             total = con.execute("SELECT count(*) FROM _kb_contacts").fetchone()[0]
-            vocabulary = document_words(con, "autoqa.kb_articles")
             for start in range(0, total, batch_size):
                 written += _match_batch(con, start + 1, start + batch_size, vocabulary, scorecard_version, now)
+            _match_findings(con, vocabulary, now)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     finally:
-        for temp in ("_kb_vocab", "_kb_contacts", "_kb_tokens", "_kb_term_scores"):
+        for temp in ("_kb_vocab", "_kb_contacts", "_kb_tokens", "_kb_term_scores", "_kb_title_terms",
+                     "_kb_findings", "_kb_criterion_terms", "_kb_eligible", "_kb_details", "_kb_detail_tokens",
+                     "_kb_citing"):
             con.execute(f"DROP TABLE IF EXISTS {temp}")
         con.execute(f"SET enable_progress_bar = {'true' if progress_bar else 'false'}")
     return written
@@ -576,6 +624,44 @@ def _prepare_term_scores(con: duckdb.DuckDBPyConnection) -> None:
         CROSS JOIN {KB_INDEX}.stats stats""")
 
 
+def _index_terms(forms: str) -> str:
+    """SQL over the relation `forms` (key, form): each key's index terms (the index's own tokenizer
+    and stemmer finish what `_normal_forms` began, so terms match the index's exactly)."""
+    return f"""
+        SELECT DISTINCT f.key, dict.termid
+        FROM (SELECT key, stem(unnest({KB_INDEX}.tokenize(form)), 'english') AS term FROM {forms}) f
+        JOIN {KB_INDEX}.dict dict ON dict.term = f.term"""
+
+
+def _prepare_titles(con: duckdb.DuckDBPyConnection, vocabulary: set[str]) -> None:
+    """Each article's title terms with their bonus: the most a word can add in BM25, (k1 + 1) x IDF."""
+    titles = con.execute("SELECT article_id, title FROM autoqa.kb_articles").fetchall()
+    con.register("_kb_title_forms", pd.DataFrame(
+        {"key": [a for a, _ in titles], "form": [normalise(con, t, vocabulary) for _, t in titles]}))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _kb_title_terms AS
+        SELECT t.key AS article_id, t.termid,
+               ({BM25_K1} + 1) * log(((stats.num_docs - dict.df + 0.5) / (dict.df + 0.5)) + 1) AS bonus
+        FROM ({_index_terms('_kb_title_forms')}) t
+        JOIN {KB_INDEX}.dict dict USING (termid)
+        CROSS JOIN {KB_INDEX}.stats stats""")
+    con.unregister("_kb_title_forms")
+
+
+def _learn_words(con: duckdb.DuckDBPyConnection, tokens_table: str, vocabulary: set[str]) -> None:
+    """The words of `tokens_table` (a `token` column) no earlier step has seen -> the index terms they
+    stand for, in `_kb_vocab` (Python lemmatises each distinct word once). A word with no term in
+    the index is remembered with a NULL term."""
+    new_words = [w for (w,) in con.execute(
+        f"SELECT DISTINCT token FROM {tokens_table} WHERE token NOT IN (SELECT token FROM _kb_vocab)").fetchall()]
+    if not new_words:
+        return
+    forms = _normal_forms(con, new_words, vocabulary)
+    con.register("_kb_new_forms", pd.DataFrame({"key": list(forms), "form": list(forms.values())}))
+    con.execute(f"""INSERT INTO _kb_vocab
+        SELECT f.key, t.termid FROM _kb_new_forms f LEFT JOIN ({_index_terms('_kb_new_forms')}) t USING (key)""")
+    con.unregister("_kb_new_forms")
+
+
 def _match_batch(con: duckdb.DuckDBPyConnection, first: int, last: int, vocabulary: set[str],
                  scorecard_version: str, now: datetime) -> int:
     # 1. each contact's distinct words with a weight: the customer's first turns state the question;
@@ -594,24 +680,9 @@ def _match_batch(con: duckdb.DuckDBPyConnection, first: int, last: int, vocabula
             SELECT contact_id, {_SQL_TOKENS.format(text='topic')}, {TOPIC_WEIGHT}
             FROM _kb_contacts WHERE n BETWEEN ? AND ? AND topic IS NOT NULL
         ) GROUP BY contact_id, token""", [first, last, first, last])
-    # 2. words no earlier batch has seen -> the index terms they stand for (Python lemmatises each
-    #    distinct word once; the index's own tokenizer and stemmer finish it, so terms match exactly).
-    #    A word with no term in the index is remembered with a NULL term.
-    new_words = [w for (w,) in con.execute(
-        "SELECT DISTINCT token FROM _kb_tokens WHERE token NOT IN (SELECT token FROM _kb_vocab)").fetchall()]
-    if new_words:
-        forms = _normal_forms(con, new_words, vocabulary)
-        con.register("_kb_new_forms", pd.DataFrame({"token": list(forms), "form": list(forms.values())}))
-        con.execute(f"""INSERT INTO _kb_vocab
-            WITH terms AS (
-                SELECT token, stem(unnest({KB_INDEX}.tokenize(form)), 'english') AS term FROM _kb_new_forms
-            )
-            SELECT DISTINCT f.token, dict.termid
-            FROM _kb_new_forms f
-            LEFT JOIN terms USING (token)
-            LEFT JOIN {KB_INDEX}.dict dict ON dict.term = terms.term""")
-        con.unregister("_kb_new_forms")
-    # 3. BM25 for every contact of the batch at once
+    # 2. the words no earlier batch has seen -> their index terms
+    _learn_words(con, "_kb_tokens", vocabulary)
+    # 3. BM25 for every contact of the batch at once; kept above the relevance floor
     return con.execute(f"""
         INSERT INTO autoqa.contact_knowledge
         WITH query_terms AS (
@@ -625,11 +696,159 @@ def _match_batch(con: duckdb.DuckDBPyConnection, first: int, last: int, vocabula
             FROM query_terms q JOIN _kb_term_scores s USING (termid)
             GROUP BY q.contact_id, s.article_id
         ),
+        titled AS (
+            SELECT q.contact_id, t.article_id, sum(q.weight * t.bonus) AS bonus
+            FROM query_terms q JOIN _kb_title_terms t USING (termid)
+            GROUP BY q.contact_id, t.article_id
+        ),
         ranked AS (
             SELECT contact_id, article_id, score,
                    row_number() OVER (PARTITION BY contact_id ORDER BY score DESC, article_id) AS rank
-            FROM scored
+            FROM scored LEFT JOIN titled USING (contact_id, article_id)
+            WHERE score + coalesce(bonus, 0) >= {CONTACT_MIN_RELEVANCE}
         )
         SELECT r.contact_id, r.rank::INTEGER, r.article_id, a.title, r.score, ?, ?
         FROM ranked r JOIN autoqa.kb_articles a USING (article_id)
         WHERE r.rank <= {TOP_ARTICLES}""", [scorecard_version, now]).fetchone()[0]
+
+
+# --- the article a finding cites --------------------------------------------------------------------
+
+def _tables_exist(con: duckdb.DuckDBPyConnection, *tables: str) -> bool:
+    found = {f"{schema}.{name}" for schema, name in con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+    return all(table in found for table in tables)
+
+
+def _cited_clauses(text: str, clause_ids: Iterable[str]) -> list[str]:
+    """The clause IDs an article's text names ("Related clause: SR-4.2"), not a longer one (SR-4.21)."""
+    return [c for c in clause_ids if re.search(rf"(?<![\w.\-]){re.escape(c)}(?![\w\-]|\.\d)", text)]
+
+
+def _match_findings(con: duckdb.DuckDBPyConnection, vocabulary: set[str], now: datetime) -> None:
+    if not _tables_exist(con, "autoqa.findings", "autoqa.contact_checks", "autoqa.scorecard_criteria"):
+        return  # AutoQA has not run on this warehouse: no findings to cite anything
+    # 1. the failed findings of each contact's current check (its latest row in contact_checks), one
+    #    per criterion (several failed rules give one finding, their details joined)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _kb_findings AS
+        WITH current_checks AS (
+            SELECT contact_id, run_id, scorecard_version FROM (
+                SELECT contact_id, run_id, scorecard_version,
+                       row_number() OVER (PARTITION BY contact_id ORDER BY checked_at DESC, run_id DESC) AS n
+                FROM autoqa.contact_checks)
+            WHERE n = 1
+        )
+        SELECT f.contact_id, f.criterion_id, f.scorecard_version, f.run_id,
+               bool_or(f.rule_type IN ({', '.join(f"'{r}'" for r in sorted(QUESTION_RULES))})) AS about_question,
+               -- digits say nothing about the subject: details that differ only in them are one detail
+               regexp_replace(string_agg(coalesce(f.evidence_detail, ''), ' ' ORDER BY f.rule_id), '[0-9]+', ' ', 'g')
+                 AS detail
+        FROM autoqa.findings f JOIN current_checks c USING (contact_id, run_id, scorecard_version)
+        WHERE f.result = 'fail'
+        GROUP BY f.contact_id, f.criterion_id, f.scorecard_version, f.run_id""")
+    # 2. a question's finding: the contact's first article
+    con.execute("""INSERT INTO autoqa.finding_knowledge
+        SELECT f.contact_id, f.criterion_id, k.article_id, k.title, k.score, 'question', f.scorecard_version,
+               f.run_id, ?
+        FROM _kb_findings f JOIN autoqa.contact_knowledge k ON k.contact_id = f.contact_id AND k.rank = 1
+        WHERE f.about_question""", [now])
+    # 3. a conduct finding: each criterion's words, and the articles it may cite
+    criteria = con.execute("""
+        SELECT DISTINCT f.scorecard_version, f.criterion_id,
+               concat_ws(chr(10), sc.title_en, sc.title_ru, e.title_en, e.title_ru, r.title) AS names,
+               r.clause_id, r.text AS clause_text
+        FROM _kb_findings f
+        JOIN autoqa.scorecard_criteria sc USING (scorecard_version, criterion_id)
+        LEFT JOIN autoqa.error_catalogue e ON e.error_code = sc.error_code
+        LEFT JOIN autoqa.regulation_clauses r ON r.clause_id = sc.regulation_ref
+        WHERE NOT f.about_question""").fetchall()
+    if not criteria:
+        return
+    articles = con.execute("SELECT article_id, text FROM autoqa.kb_articles").fetchall()
+    clause_ids = {clause_id for *_, clause_id, _ in criteria if clause_id}
+    citing = {(clause_id, article_id) for article_id, text in articles for clause_id in _cited_clauses(text, clause_ids)}
+    keys, forms, weights, names = [], [], [], []
+    for version, criterion_id, name_text, clause_id, clause_text in criteria:
+        for text, weight, is_name in ((name_text, 1.0, True), (clause_text, CLAUSE_WEIGHT, False)):
+            if text:
+                keys.append(f"{version}\x1f{criterion_id}\x1f{len(keys)}")
+                forms.append(normalise(con, text, vocabulary))
+                weights.append(weight)
+                names.append(is_name)
+    con.register("_kb_criterion_forms", pd.DataFrame({"key": keys, "form": forms}))
+    con.register("_kb_criterion_parts", pd.DataFrame({"key": keys, "weight": weights, "is_name": names}))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _kb_criterion_terms AS
+        SELECT split_part(t.key, chr(31), 1) AS scorecard_version, split_part(t.key, chr(31), 2) AS criterion_id,
+               t.termid, max(p.weight) AS weight, bool_or(p.is_name) AS is_name
+        FROM ({_index_terms('_kb_criterion_forms')}) t JOIN _kb_criterion_parts p USING (key)
+        GROUP BY ALL""")
+    con.unregister("_kb_criterion_forms")
+    con.unregister("_kb_criterion_parts")
+    con.execute("CREATE OR REPLACE TEMP TABLE _kb_citing (scorecard_version VARCHAR, criterion_id VARCHAR, "
+                "article_id VARCHAR)")
+    cites = [(version, criterion_id, article_id) for version, criterion_id, _, clause_id, _ in criteria
+             for cited, article_id in citing if cited == clause_id]
+    if cites:
+        con.executemany("INSERT INTO _kb_citing VALUES (?, ?, ?)", cites)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _kb_eligible AS
+        WITH named AS (
+            SELECT c.scorecard_version, c.criterion_id, t.article_id, sum(c.weight * t.bonus) AS bonus
+            FROM _kb_criterion_terms c JOIN _kb_title_terms t USING (termid)
+            WHERE c.is_name
+            GROUP BY ALL
+        ),
+        candidates AS (
+            SELECT scorecard_version, criterion_id, article_id FROM named WHERE bonus >= {FINDING_MIN_TITLE_MATCH}
+            UNION
+            SELECT scorecard_version, criterion_id, article_id FROM _kb_citing
+        ),
+        base AS (  -- the criterion's own words, by BM25 (the title bonus of its names is added below)
+            SELECT c.scorecard_version, c.criterion_id, s.article_id, sum(c.weight * s.subscore) AS score
+            FROM _kb_criterion_terms c JOIN _kb_term_scores s USING (termid)
+            GROUP BY ALL
+        )
+        SELECT k.scorecard_version, k.criterion_id, k.article_id,
+               coalesce(b.score, 0) + coalesce(n.bonus, 0) AS score
+        FROM candidates k
+        LEFT JOIN base b USING (scorecard_version, criterion_id, article_id)
+        LEFT JOIN named n USING (scorecard_version, criterion_id, article_id)""")
+    # 4. the detail's words pick among the candidates (each distinct detail once); a word already
+    #    weighed as the criterion's adds only what it weighs beyond that
+    con.execute("""CREATE OR REPLACE TEMP TABLE _kb_details AS
+        SELECT DISTINCT scorecard_version, criterion_id, detail FROM _kb_findings f
+        WHERE NOT about_question AND EXISTS (
+            SELECT 1 FROM _kb_eligible e WHERE e.scorecard_version = f.scorecard_version
+              AND e.criterion_id = f.criterion_id)""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _kb_detail_tokens AS
+        SELECT DISTINCT scorecard_version, criterion_id, detail, {_SQL_TOKENS.format(text='detail')} AS token
+        FROM _kb_details""")
+    _learn_words(con, "_kb_detail_tokens", vocabulary)
+    con.execute(f"""INSERT INTO autoqa.finding_knowledge
+        WITH detail_terms AS (
+            SELECT DISTINCT d.scorecard_version, d.criterion_id, d.detail, v.termid
+            FROM _kb_detail_tokens d JOIN _kb_vocab v USING (token)
+            WHERE v.termid IS NOT NULL
+        ),
+        detail_scores AS (
+            SELECT d.scorecard_version, d.criterion_id, d.detail, s.article_id,
+                   sum((1 - coalesce(c.weight, 0)) * s.subscore) AS score
+            FROM detail_terms d
+            JOIN _kb_term_scores s USING (termid)
+            LEFT JOIN _kb_criterion_terms c USING (scorecard_version, criterion_id, termid)
+            GROUP BY ALL
+        ),
+        ranked AS (
+            SELECT d.scorecard_version, d.criterion_id, d.detail, e.article_id,
+                   e.score + coalesce(x.score, 0) AS score,
+                   row_number() OVER (PARTITION BY d.scorecard_version, d.criterion_id, d.detail
+                                      ORDER BY e.score + coalesce(x.score, 0) DESC, e.article_id) AS rank
+            FROM _kb_details d
+            JOIN _kb_eligible e USING (scorecard_version, criterion_id)
+            LEFT JOIN detail_scores x USING (scorecard_version, criterion_id, detail, article_id)
+        )
+        SELECT f.contact_id, f.criterion_id, r.article_id, a.title, r.score, 'criterion', f.scorecard_version,
+               f.run_id, ?
+        FROM _kb_findings f
+        JOIN ranked r USING (scorecard_version, criterion_id, detail)
+        JOIN autoqa.kb_articles a USING (article_id)
+        WHERE NOT f.about_question AND r.rank = 1""", [now])

@@ -244,18 +244,24 @@ class Marts:
         """Failed criteria with their evidence, critical ones first.
 
         Each carries the clause it breaks (`clause_title`, `clause_text`, in the reader's language;
-        None when the regulations were not indexed) and the knowledge-base article that best
-        answers the contact's customer (`kb_article_id`, `kb_article_title`; None when none matched).
+        None when the regulations were not indexed) and the knowledge-base article the finding
+        cites (`kb_article_id`, `kb_article_title`; None when no article is relevant to it).
+        Marts built before findings cited their own article fall back to the contact's best one.
         """
-        knowledge = table_exists(self.con, self.s, "fct_contact_knowledge")
+        if table_exists(self.con, self.s, "fct_finding_knowledge"):
+            knowledge = (f"LEFT JOIN {self.s}.fct_finding_knowledge k "
+                         "ON k.contact_id = r.contact_id AND k.criterion_id = r.criterion_id")
+        elif table_exists(self.con, self.s, "fct_contact_knowledge"):
+            knowledge = f"LEFT JOIN {self.s}.fct_contact_knowledge k ON k.contact_id = r.contact_id AND k.rank = 1"
+        else:
+            knowledge = ""
         found = rows(self.con, f"""
             SELECT r.*, coalesce(a.full_name, r.agent_id) AS full_name, a.team,
                    {'k.article_id' if knowledge else 'NULL'} AS kb_article_id,
                    {'k.title' if knowledge else 'NULL'} AS kb_article_title_both
             FROM {self.s}.fct_criterion_results r
             LEFT JOIN {self.s}.dim_agents a ON a.agent_id = r.agent_id
-            {f'LEFT JOIN {self.s}.fct_contact_knowledge k ON k.contact_id = r.contact_id AND k.rank = 1'
-             if knowledge else ''}
+            {knowledge}
             WHERE r.result = 'fail' AND {self._p('r.' + self.contact_period)}
               AND (CAST(? AS VARCHAR) IS NULL OR r.agent_id = ?)
             ORDER BY (r.is_critical OR r.severity = 'critical') DESC, (r.evidence_quote IS NULL),

@@ -28,16 +28,18 @@ CRITERIA = [
     ("POLITENESS", "forbidden_phrase", 15.0, True, "SR-3.1", "E_RUDE"),
     ("HOLD", "max_silence", 10.0, False, "SR-9.9", "E_HOLD"),  # a clause the regulations do not have
     ("RESOLUTION", None, 10.0, False, "SR-6.1", "E_RES"),  # manual only
+    ("PRIVACY", "forbidden_phrase", 10.0, False, "SR-4.2", "E_PII"),  # cites the confidential-data article
 ]
 ERRORS = [
     ("E_GREET", "No greeting", "Нет приветствия", "service", "non_critical"),
     ("E_RUDE", "Rude to the customer", "Грубость", "customer", "critical"),
     ("E_HOLD", "Silence", "Пауза", "service", "non_critical"),
     ("E_RES", "Not resolved", "Не решён", "business", "non_critical"),
+    ("E_PII", "Confidential data disclosed", "Разглашение конфиденциальных данных", "compliance", "non_critical"),
 ]
 # contact -> (started_at, AutoQA verdict per criterion, what the customer said)
 CONTACTS = {
-    "C1": (MAY, {"GREETING": "fail", "POLITENESS": "pass"}, "у меня заблокировали карту, не могу расплатиться"),
+    "C1": (MAY, {"GREETING": "fail", "POLITENESS": "pass", "PRIVACY": "fail"}, "у меня заблокировали карту, не могу расплатиться"),
     "C2": (MAY + timedelta(hours=1), {"GREETING": "fail", "POLITENESS": "fail"}, "I was charged twice for one purchase"),
     "C3": (MAY + timedelta(hours=2), {"GREETING": "pass"}, "перевыпуск карты сколько дней"),
     "C4": (MAY + timedelta(hours=3), {"GREETING": "pass"}, "хочу поменять тариф"),
@@ -120,6 +122,13 @@ def warehouse(built: tuple[Path, DbtResult]) -> Path:
     return path
 
 
+def _finding(blocks: list[str], *marks: str) -> str:
+    """The one rendered finding (a block of the report or email) that carries every mark."""
+    found = [b for b in blocks if all(m in b for m in marks)]
+    assert len(found) == 1, (marks, len(found))
+    return found[0]
+
+
 def query(path: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql).fetchall()
@@ -180,20 +189,39 @@ def test_contact_knowledge_mart_holds_the_best_articles(warehouse: Path) -> None
     assert title == [("Card blocked: why it happens and how to unblock it / Карта заблокирована: причины и разблокировка",)]
 
 
+def test_finding_knowledge_mart_holds_the_article_each_finding_cites(warehouse: Path) -> None:
+    cited = {(c, k): (a, on) for c, k, a, on in query(warehouse, """
+        select contact_id, criterion_id, article_id, matched_on from marts.fct_finding_knowledge""")}
+    assert cited[("C1", "PRIVACY")] == ("confidential-data", "criterion")
+    assert not any(k == "GREETING" for _, k in cited)  # no article is about greeting: none cited
+
+
 def test_report_shows_rule_agreement_clause_text_and_article(warehouse: Path, tmp_path: Path) -> None:
     english = render_report(warehouse, tmp_path, language="en", period="2026-05").read_text(encoding="utf-8")
     assert "How often each automatic rule agrees with evaluators" in english
     section = english[english.index('id="rule-agreement"'):english.index('id="findings"')]
     assert "required phrase" in section and "50.0%" in section and "66.7%" in section
-    findings = english[english.index('id="findings"'):]
+    findings = english[english.index('id="findings"'):english.index('id="sample"')]
     assert "The agent greets the customer in the first turn" in findings  # the clause, in English only
     assert "Оператор приветствует" not in findings
-    assert "Knowledge base: <strong>Card blocked: why it happens and how to unblock it</strong>" in findings
+    # each finding cites its own article: C1's privacy failure the confidential-data one, its greeting
+    # failure none (no article is about greeting), not the contact's card-blocked article
+    privacy = _finding(findings.split("<article")[1:], "<strong>Privacy</strong>", '"mono">C1<')
+    assert "Knowledge base: <strong>Confidential data: card numbers, IIN, passwords</strong>" in privacy
+    assert "confidential-data" in privacy
+    greeting = _finding(findings.split("<article")[1:], "<strong>Greeting</strong>", '"mono">C1<')
+    assert "Knowledge base:" not in greeting
+    assert "Card blocked" not in findings
 
     russian = render_report(warehouse, tmp_path, language="ru", period="2026-05").read_text(encoding="utf-8")
     assert "Насколько автоматические правила совпадают с оценщиками" in russian
     assert "Оператор приветствует клиента в первой реплике" in russian
-    assert "База знаний: <strong>Карта заблокирована: причины и разблокировка</strong>" in russian
+    findings = russian[russian.index('id="findings"'):russian.index('id="sample"')]
+    privacy = _finding(findings.split("<article")[1:], "<strong>privacy</strong>", '"mono">C1<')
+    assert "База знаний: <strong>Конфиденциальные данные: номер карты, ИИН, пароли</strong>" in privacy
+    greeting = _finding(findings.split("<article")[1:], "<strong>greeting</strong>", '"mono">C1<')
+    assert "База знаний:" not in greeting
+    assert "Карта заблокирована" not in findings
 
 
 def test_feedback_email_quotes_the_clause_and_names_the_article(warehouse: Path, tmp_path: Path) -> None:
@@ -204,6 +232,14 @@ def test_feedback_email_quotes_the_clause_and_names_the_article(warehouse: Path,
     text = message.get_body(("plain",)).get_content()
     for body in (html, text):
         assert "The agent greets the customer in the first turn" in body
-        assert "Card blocked: why it happens and how to unblock it" in body
+        assert "Card blocked" not in body  # the contact's article is not what its findings cite
+    html_findings = html.split("border-left:4px")[1:]
+    assert "Knowledge base: <strong>Confidential data: card numbers, IIN, passwords</strong>" in _finding(
+        html_findings, "<strong>Privacy</strong>", "C1 ·")
+    assert "Knowledge base:" not in _finding(html_findings, "<strong>Greeting</strong>", "C1 ·")
+    text_findings = text.split("\n- ")[1:]
+    assert "Knowledge base: Confidential data: card numbers, IIN, passwords" in _finding(
+        text_findings, "Privacy [", " C1,")
+    assert "Knowledge base:" not in _finding(text_findings, "Greeting [", " C1,")
     # each clause is quoted once, however many findings break it
     assert text.count("The agent greets the customer in the first turn") == 1
