@@ -30,8 +30,9 @@ from contactqa.privacy import (
     KEY_ENV, InstallationKeyError, disclosures, key_fingerprint, key_file, key_location, mask_pii, masked_excerpt,
 )
 from contactqa.quality.suites import ROW, Suite, load_suite, validate_frame
+from contactqa.quality.window import TimeWindow
 from contactqa.sources import IngestContext, ParsedFile, parse_file
-from contactqa.sources.base import option_problems
+from contactqa.sources.base import option_problems, record_unit
 from contactqa.sources.remote import is_remote, pull
 from contactqa.warehouse import CANONICAL, connect
 
@@ -56,30 +57,47 @@ class InvariantError(RuntimeError):
 
 @dataclass
 class FileOutcome:
+    """One file of a run. Rows are the file's records (a CDR's call legs, a chat export's messages);
+    `landed` counts the rows written per dataset (the calls those legs made)."""
+
     source: str
     source_file: str
     file_hash: str
-    status: str  # loaded | already_ingested | unparseable
+    status: str  # loaded | quarantined (no record loaded) | already_ingested
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
     notes: list[str] = field(default_factory=list)
+    landed: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)  # reason (without row details) -> rows quarantined
+    examples: dict[str, str] = field(default_factory=dict)  # reason -> its first row: locator and reason in full
+    encoding: str | None = None  # how its text was decoded; None for a binary file (XLSX, WAV)
+    encoding_detected: bool = True
+    bytes_replaced: int = 0  # undecodable bytes replaced with U+FFFD
 
 
 @dataclass
 class SourceSummary:
     source: str
+    source_type: str = ""
+    record_unit: str = "row"  # what one record is: "call leg", "message", "row"
+    contact_unit: str | None = None  # what a contact of the source is: "call", "conversation"
     files_seen: int = 0
     files_new: int = 0
+    files_quarantined: int = 0  # new files of which no record loaded
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
-    reasons: Counter = field(default_factory=Counter)
+    bytes_replaced: int = 0
+    landed: dict[str, int] = field(default_factory=dict)
+    reasons: Counter = field(default_factory=Counter)  # reason -> rows quarantined with it
+    examples: dict[str, str] = field(default_factory=dict)  # reason -> "file locator: the reason in full"
     files: list[FileOutcome] = field(default_factory=list)
 
     @property
     def top_reasons(self) -> list[tuple[str, int]]:
-        return self.reasons.most_common(5)
+        """Every reason with the rows quarantined with it, commonest first (a row may have several)."""
+        return self.reasons.most_common()
 
 
 def file_hash(path: Path) -> str:
@@ -110,12 +128,13 @@ def _columns(dataset: str) -> list[tuple[str, str]]:
     return TRANSCRIPT_COLUMNS if dataset == "transcripts" else CANONICAL[dataset]
 
 
-def _context(con: duckdb.DuckDBPyConnection, source: Source) -> IngestContext:
+def _context(con: duckdb.DuckDBPyConnection, source: Source, window: TimeWindow) -> IngestContext:
     agents = con.execute("SELECT agent_id, extension, full_name FROM raw.agents").fetchall()
     return IngestContext(
         timezone=source.timezone, options=dict(source.options), encoding=source.encoding,
         agents_by_extension={ext: agent for agent, ext, _ in agents if ext},
         agents_by_name={name.casefold(): agent for agent, _, name in agents if name},
+        agent_ids=frozenset(agent for agent, _, _ in agents), window=window,
     )
 
 
@@ -176,14 +195,14 @@ def _check_keys(con: duckdb.DuckDBPyConnection, suite: Suite, dataset: str, fram
             f"(SELECT 1 FROM {ref.table} t WHERE t.{ref.key} = b.{ref.column})").fetchall()
         con.unregister("_batch")
         for index, value in missing:
-            rows[index].reasons.append(f"{ref.why}: {ref.column}={value!r}")
+            rows[index].reasons.append(ref.reason(value))
 
 
-def _validate(con: duckdb.DuckDBPyConnection, rows_by_dataset: dict[str, list[_Row]]) -> None:
+def _validate(con: duckdb.DuckDBPyConnection, rows_by_dataset: dict[str, list[_Row]], window: TimeWindow) -> None:
     for dataset, rows in rows_by_dataset.items():
         suite = load_suite(dataset)
         frame = _frame(dataset, rows)
-        for index, reasons in validate_frame(suite, frame).items():
+        for index, reasons in validate_frame(suite, frame, window=window).items():
             rows[index].reasons.extend(reasons)
         _check_keys(con, suite, dataset, frame, rows)
 
@@ -256,55 +275,88 @@ def _land_file(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, outc
     The one place rows and quarantine records are written, so personal data is masked here: rows
     through `_protected`, quarantined records and reasons masked (then cut)."""
     quarantine: list[tuple] = []
+    rows_per_reason: Counter = Counter()  # reason without its row's details -> records quarantined with it
     now = datetime.now(timezone.utc).replace(tzinfo=None)
 
-    def quarantined(dataset: str, locator: str | None, raw: str, reasons: str) -> tuple:
-        return (run_id, source.name, dataset, parsed.source_file, locator,
-                masked_excerpt(raw, QUARANTINED_RECORD_LIMIT), mask_pii(reasons), now)
+    def quarantined(dataset: str, locator: str | None, raw: str, reasons: list[str], records: int = 1) -> None:
+        """`records`: how many of the file's records the row stands for (a call's legs)."""
+        masked = [mask_pii(reason) for reason in reasons]
+        quarantine.append((run_id, source.name, dataset, parsed.source_file, locator,
+                           masked_excerpt(raw, QUARANTINED_RECORD_LIMIT), "; ".join(masked), now))
+        for reason in masked:
+            head = reason_head(reason)
+            outcome.examples.setdefault(head, f"{parsed.source_file} {locator}: {reason}")
+        for head in dict.fromkeys(reason_head(reason) for reason in masked):  # once per record, however often
+            rows_per_reason[head] += records
+        outcome.rows_quarantined += records
 
     for reject in parsed.rejects:
-        quarantine.append(quarantined(parsed.primary, reject.locator, reject.raw, reject.reason))
+        quarantined(parsed.primary, reject.locator, reject.raw, [reject.reason])
     loaded_primary = 0
-    quarantined_merged = 0  # legs folded into a quarantined call row count as quarantined records
     con.execute("BEGIN TRANSACTION")
     try:
         for dataset, rows in rows_by_dataset.items():
             mine = [r for r in rows if r.file_index == file_index]
             good = [_protected(dataset, r.values) for r in mine if not r.reasons]
             _insert(con, dataset, good)
+            if good:
+                outcome.landed[dataset] = len(good)
             if dataset == parsed.primary:
                 loaded_primary = sum(parsed.records_in(values) for values in good)
                 for r in mine:
-                    if r.reasons:
-                        quarantined_merged += parsed.records_in(r.values) - 1
-                        quarantine.append(quarantined(
-                            dataset, r.values.get("record_locator"),
-                            json.dumps(r.values, ensure_ascii=False, default=_json_default), "; ".join(r.reasons)))
+                    if r.reasons:  # legs folded into a quarantined call are quarantined records too
+                        quarantined(dataset, r.values.get("record_locator"),
+                                    json.dumps(r.values, ensure_ascii=False, default=_json_default),
+                                    r.reasons, parsed.records_in(r.values))
         if quarantine:
             con.executemany("INSERT INTO raw.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)", quarantine)
         outcome.rows_read = parsed.records_read
         outcome.rows_loaded = loaded_primary
-        outcome.rows_quarantined = len(quarantine) + quarantined_merged
         if outcome.rows_read != outcome.rows_loaded + outcome.rows_quarantined:
             raise InvariantError(f"{parsed.source_file}: read {outcome.rows_read} rows but loaded "
                                  f"{outcome.rows_loaded} and quarantined {outcome.rows_quarantined}")
         outcome.status = "loaded" if loaded_primary or not quarantine else "quarantined"
-        con.execute("INSERT INTO raw.ingest_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        outcome.reasons = dict(rows_per_reason)
+        outcome.encoding, outcome.encoding_detected, outcome.bytes_replaced = (
+            parsed.encoding, parsed.encoding_detected, parsed.bytes_replaced)
+        con.execute("INSERT INTO raw.ingest_ledger (file_hash, source, source_file, rows_read, rows_loaded, "
+                    "rows_quarantined, status, message, run_id, ingested_at, encoding, bytes_replaced) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             outcome.file_hash, source.name, parsed.source_file, outcome.rows_read, outcome.rows_loaded,
-            outcome.rows_quarantined, outcome.status, mask_pii("; ".join(parsed.notes)) or None, run_id, now])
+            outcome.rows_quarantined, outcome.status, _ledger_message(parsed), run_id, now,
+            parsed.encoding, parsed.bytes_replaced if parsed.encoding else None])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
 
 
+def _ledger_message(parsed: ParsedFile) -> str | None:
+    """The ledger's word on a file: how its text was decoded (encoding, bytes replaced), then its notes."""
+    parts = []
+    if parsed.encoding:
+        how = "detected" if parsed.encoding_detected else "configured"
+        parts.append(f"encoding: {parsed.encoding} ({how}), bytes replaced: {parsed.bytes_replaced}")
+    return mask_pii("; ".join(parts + parsed.notes)) or None
+
+
+def reason_head(reason: str) -> str:
+    """A reason without its row's details (values, locators, the contact it came through): what the
+    summary counts rows by."""
+    reason = re.sub(r"^contact \S+: ", "", reason)
+    return re.split(r" \[|: | \(| — ", reason, maxsplit=1)[0]
+
+
 def ingest_source(warehouse_path: Path, project: Project, source: Source, run_id: str) -> SourceSummary:
     """Ingest every file of `source` that the ledger has not seen; returns the source's summary."""
-    summary = SourceSummary(source.name)
+    unit, contact_unit = record_unit(source.type)
+    summary = SourceSummary(source.name, source.type, unit, contact_unit)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     problems = option_problems(source.type, dict(source.options))
     if problems:  # before any file is read, so nothing is ledgered under options that cannot work
-        raise SourceConfigError(f"source {source.name!r} in {project.path}: options: {'; '.join(problems)}")
+        raise SourceConfigError(f"source {source.name!r} ({source.type}) in {project.path}: options: "
+                                f"{'; '.join(problems)}")
+    window = TimeWindow.for_run(source.options, started)
     files = discover(project, source)
     summary.files_seen = len(files)
     with connect(warehouse_path) as con:
@@ -319,7 +371,7 @@ def ingest_source(warehouse_path: Path, project: Project, source: Source, run_id
             known.add(digest)  # the same content twice in one drop lands once
             new.append((path, name, digest))
         summary.files_new = len(new)
-        context = _context(con, source)
+        context = _context(con, source, window)
         try:
             parsed_files = [parse_file(source.type, path, name, context) for path, name, _ in new]
         except ValueError as exc:  # connectors raise it only for invalid options, never for bad records
@@ -328,7 +380,7 @@ def ingest_source(warehouse_path: Path, project: Project, source: Source, run_id
         for i, parsed in enumerate(parsed_files):
             for dataset, rows in parsed.tables.items():
                 rows_by_dataset.setdefault(dataset, []).extend(_Row(i, dataset, values) for values in rows)
-        _validate(con, rows_by_dataset)
+        _validate(con, rows_by_dataset, window)
         for i, ((path, name, digest), parsed) in enumerate(zip(new, parsed_files)):
             _propagate(parsed, rows_by_dataset, i)
             if parsed.records_read == 0 and not parsed.rejects:
@@ -339,11 +391,20 @@ def ingest_source(warehouse_path: Path, project: Project, source: Source, run_id
             summary.rows_read += outcome.rows_read
             summary.rows_loaded += outcome.rows_loaded
             summary.rows_quarantined += outcome.rows_quarantined
-            summary.reasons.update(_reason_heads(con, run_id, parsed.source_file))
-        con.execute("INSERT INTO raw.ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            summary.files_quarantined += outcome.status == "quarantined"
+            summary.bytes_replaced += outcome.bytes_replaced
+            summary.reasons.update(outcome.reasons)
+            for head, example in outcome.examples.items():
+                summary.examples.setdefault(head, example)
+            for dataset, rows in outcome.landed.items():
+                summary.landed[dataset] = summary.landed.get(dataset, 0) + rows
+        top = "; ".join(f"{r} ({n} row{'s' if n != 1 else ''})" for r, n in summary.top_reasons[:5])
+        con.execute("INSERT INTO raw.ingest_runs (run_id, source, files_seen, files_new, rows_read, rows_loaded, "
+                    "rows_quarantined, top_reasons, started_at, finished_at, files_quarantined, bytes_replaced) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             run_id, source.name, summary.files_seen, summary.files_new, summary.rows_read, summary.rows_loaded,
-            summary.rows_quarantined, "; ".join(f"{r} ({n})" for r, n in summary.top_reasons) or None,
-            started, datetime.now(timezone.utc).replace(tzinfo=None)])
+            summary.rows_quarantined, top or None, started, datetime.now(timezone.utc).replace(tzinfo=None),
+            summary.files_quarantined, summary.bytes_replaced])
     return summary
 
 
@@ -375,12 +436,3 @@ def _check_installation_key(con: duckdb.DuckDBPyConnection, run_id: str) -> None
             f"now would not join the stored ones, so nothing was loaded. Restore the original key (from your backup "
             f"of {key_file()}, or set {KEY_ENV} to it) and run ingest again.")
 
-
-def _reason_heads(con: duckdb.DuckDBPyConnection, run_id: str, source_file: str) -> Counter:
-    """Reasons without their row-specific details, for the 'top reasons' of a summary."""
-    heads: Counter = Counter()
-    for (reasons,) in con.execute("SELECT reasons FROM raw.quarantine WHERE run_id = ? AND source_file = ?",
-                                  [run_id, source_file]).fetchall():
-        for reason in reasons.split("; "):
-            heads[re.split(r" \[|: | \(", reason, maxsplit=1)[0]] += 1
-    return heads

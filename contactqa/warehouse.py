@@ -188,6 +188,11 @@ def canonical_ddl() -> str:
 # Columns added to landed tables since they were first created: a warehouse from an earlier version gains them.
 _UPGRADES = """
 ALTER TABLE raw.utterances ADD COLUMN IF NOT EXISTS pii_kinds VARCHAR;
+-- How a file's text was decoded, and how many bytes could not be (replaced with U+FFFD); NULL: binary file.
+ALTER TABLE raw.ingest_ledger ADD COLUMN IF NOT EXISTS encoding VARCHAR;
+ALTER TABLE raw.ingest_ledger ADD COLUMN IF NOT EXISTS bytes_replaced BIGINT;
+ALTER TABLE raw.ingest_runs ADD COLUMN IF NOT EXISTS files_quarantined BIGINT;
+ALTER TABLE raw.ingest_runs ADD COLUMN IF NOT EXISTS bytes_replaced BIGINT;
 """
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from contactqa.config import REPO_DIR
 from contactqa.privacy import masked_excerpt
+from contactqa.quality.window import TimeWindow
 
 EXPECTATIONS_DIR = REPO_DIR / "expectations"
 ROW = "_row"  # the locator column GX reports failing rows by
@@ -26,6 +27,16 @@ class Reference:
     table: str
     key: str
     why: str
+    # What to do about a missing value, by the value's prefix ("ext:" -> what to configure); the
+    # text may say {rest} for the value after the prefix.
+    hints: dict[str, str] = field(default_factory=dict)
+
+    def reason(self, value: Any) -> str:
+        reason = f"{self.why}: {self.column}={value!r}"
+        for prefix, hint in self.hints.items():
+            if isinstance(value, str) and value.startswith(prefix):
+                return f"{reason} — {hint.replace('{rest}', value[len(prefix):])}"
+        return reason
 
 
 @dataclass
@@ -65,25 +76,28 @@ def _context():
     return ctx
 
 
-def _substitute(value: Any, now: datetime) -> Any:
-    return now if value == "$now" else value
+def _substitute(value: Any, window: TimeWindow) -> Any:
+    """$now: the run's time; $latest / $earliest: the times a record may carry (contactqa.quality.window)."""
+    times = {"$now": window.now, "$latest": window.latest, "$earliest": window.earliest}
+    return times[value] if isinstance(value, str) and value in times else value
 
 
-def validate_frame(suite: Suite, frame: pd.DataFrame, *, now: datetime | None = None) -> dict[int, list[str]]:
+def validate_frame(suite: Suite, frame: pd.DataFrame, *, now: datetime | None = None,
+                   window: TimeWindow | None = None) -> dict[int, list[str]]:
     """Run the suite's expectations on `frame` (which has a ROW column); return row -> reasons failed."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
     if frame.empty or not suite.expectations:
         return {}
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    window = window or TimeWindow.for_run(now=now or datetime.now(timezone.utc).replace(tzinfo=None))
     ctx = _context()
     name = f"{suite.dataset}-{id(frame)}"
     source = ctx.data_sources.add_or_update_pandas(name)
     batch = source.add_dataframe_asset(suite.dataset).add_batch_definition_whole_dataframe("batch")
     gx_suite = ctx.suites.add(gx.ExpectationSuite(name=name))
     for spec in suite.expectations:
-        kwargs = {k: _substitute(v, now) for k, v in spec.items() if k not in {"expect", "why"}}
+        kwargs = {k: _substitute(v, window) for k, v in spec.items() if k not in {"expect", "why"}}
         columns = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
         if any(c not in frame.columns for c in columns):
             continue

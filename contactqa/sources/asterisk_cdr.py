@@ -17,7 +17,9 @@ import re
 from pathlib import Path
 
 from contactqa.sources.base import IngestContext, ParsedFile, connector
-from contactqa.sources.cdr import ASTERISK_FIELDS, BadRecord, Leg, add_contacts, asterisk_leg, read_legs, reject_file
+from contactqa.sources.cdr import CONTACT_UNIT as CONTACT_UNIT, RECORD_UNIT as RECORD_UNIT  # for summaries
+from contactqa.sources.cdr import (ASTERISK_FIELDS, NUMBER_OPTIONS, BadRecord, Leg, add_contacts, asterisk_leg,
+                                   number_plan_problems, read_legs, reject_file)
 
 BASE_COLUMNS = [
     "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
@@ -26,6 +28,8 @@ BASE_COLUMNS = [
 NEW_COLUMNS = ["peeraccount", "linkedid", "sequence"]
 COLUMNS = BASE_COLUMNS + ["uniqueid", "userfield"] + NEW_COLUMNS
 _UNIQUEID = re.compile(r"^(?:[\w.-]+-)?\d{9,}\.\d+$")  # epoch.sequence, optionally after a system name
+OPTIONS = {"columns": "cdr_csv's column names in the file's order, when the count of columns cannot tell",
+           **NUMBER_OPTIONS}
 
 
 def layout(fields: list[str]) -> list[str]:
@@ -40,15 +44,17 @@ def layout(fields: list[str]) -> list[str]:
 
 def option_problems(options: dict) -> list[str]:
     """What is wrong with the source's options (for config validation); empty when they can work."""
+    problems = number_plan_problems(options)
     stated = options.get("columns")
     if stated is None:
-        return []
+        return problems
     if not isinstance(stated, list) or not all(isinstance(c, str) for c in stated):
-        return ["option columns must list cdr_csv's column names in the file's order"]
+        return problems + ["option columns must list cdr_csv's column names in the file's order"]
     unknown = [c for c in stated if c not in COLUMNS]
     missing = [c for c in ASTERISK_FIELDS if c not in stated]
-    problems = [f"option columns names unknown column(s) {', '.join(unknown)}; cdr_csv writes {', '.join(COLUMNS)}"
-                ] if unknown else []
+    if unknown:
+        problems.append(f"option columns names unknown column(s) {', '.join(unknown)}; "
+                        f"cdr_csv writes {', '.join(COLUMNS)}")
     if missing:
         problems.append(f"option columns lacks {', '.join(missing)}")
     return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import re
 from dataclasses import dataclass, field
@@ -11,6 +12,9 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from contactqa.privacy import keyed_hash
+from contactqa.quality import window
+from contactqa.quality.window import TimeWindow
+from contactqa.sources.text import DecodedText
 
 
 @dataclass
@@ -40,6 +44,18 @@ class ParsedFile:
     # record_locator of a primary row -> how many further records were folded into it (the other
     # legs of one call): they are loaded, or quarantined, together with that row.
     merged: dict[str, int] = field(default_factory=dict)
+    # How the file's text was decoded, for the ingest ledger and the run summary (None: not text).
+    encoding: str | None = None
+    encoding_detected: bool = True
+    bytes_replaced: int = 0
+
+    def read(self, decoded: DecodedText) -> str:
+        """Keep how the file was decoded (and a note when bytes had to be replaced); returns its text."""
+        self.encoding, self.encoding_detected, self.bytes_replaced = (
+            decoded.encoding, decoded.detected, decoded.bytes_replaced)
+        if decoded.problem:
+            self.notes.append(decoded.problem)
+        return decoded.text
 
     def add(self, dataset: str, row: dict[str, Any]) -> None:
         row["source_file"] = self.source_file
@@ -62,6 +78,15 @@ class IngestContext:
     agents_by_extension: dict[str, str] = field(default_factory=dict)
     agents_by_name: dict[str, str] = field(default_factory=dict)
     encoding: str | None = None
+    # The directory's agent ids, for connectors that check an agent per record (a chat message);
+    # None when parsing without a warehouse (the directory is then not consulted).
+    agent_ids: frozenset[str] | None = None
+    # The times a record may carry (contactqa.quality.window); None when parsing without a run.
+    window: TimeWindow | None = None
+
+    def time_problem(self, at: datetime, field_name: str) -> str | None:
+        """Why a time that lands only as an offset (a chat message's) cannot be right; None when it can."""
+        return self.window.problem(at, field_name) if self.window else None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -129,8 +154,35 @@ def parse_file(source_type: str, path: Path, display_name: str, context: IngestC
     return CONNECTORS[source_type](path, display_name, context)
 
 
+def _module(source_type: str):
+    return importlib.import_module(f"contactqa.sources.{CONNECTOR_MODULES[source_type]}")
+
+
+def known_options(source_type: str) -> dict[str, str]:
+    """The options a source type takes, name -> what it is for: its connector's OPTIONS, and the
+    options every source takes (the time window of contactqa.quality.window)."""
+    return {**getattr(_module(source_type), "OPTIONS", {}), **window.OPTIONS}
+
+
+def record_unit(source_type: str) -> tuple[str, str | None]:
+    """What one record of the source is ("call leg"), and what its contacts are ("call"), for summaries."""
+    module = _module(source_type)
+    return getattr(module, "RECORD_UNIT", "row"), getattr(module, "CONTACT_UNIT", None)
+
+
 def option_problems(source_type: str, options: dict[str, Any]) -> list[str]:
-    """What is wrong with a source's `options`, asked of its connector before any file is read."""
-    module = importlib.import_module(f"contactqa.sources.{CONNECTOR_MODULES[source_type]}")
-    check = getattr(module, "option_problems", None)
-    return list(check(options)) if check else []
+    """What is wrong with a source's `options`, before any file is read: an option the type does not
+    take (with the nearest known name), then what its connector says about the values."""
+    known = known_options(source_type)
+    problems = []
+    for name in options:
+        if name not in known:
+            near = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+            guess = f" — did you mean {near[0]!r}?" if near else ""
+            problems.append(f"unknown option {name!r}{guess} ({source_type} sources take: "
+                            f"{', '.join(sorted(known)) or 'no options'})")
+    if problems:
+        return problems
+    problems = window.option_problems(options)
+    check = getattr(_module(source_type), "option_problems", None)
+    return problems + (list(check(options)) if check else [])

@@ -8,6 +8,14 @@ end. The folded legs are recorded in `ParsedFile.merged`, so they are loaded (or
 their contact and a file still balances: read = loaded + quarantined. A line written twice (same
 text, or the same leg by its own id) is not another leg: it stays a row of its own, which ingest
 quarantines as a duplicate key.
+
+Which internal numbers are agents: an extension in the agent directory is its agent's. Options
+`queue_numbers` (queues, ring groups) and `extension_pattern` (what agents' extensions look like)
+name the numbers that are not an agent's: a call that reached only such a number reached no agent,
+and lands with agent_id NULL, its disposition saying what happened (no_answer, busy, ...; abandoned
+when the PBX's queue answered the caller and nobody took the call). Any other extension is an agent
+missing from the directory ('ext:1999'): an answered or outbound call on it is quarantined with what
+to configure; an inbound call that rang it unanswered reached nobody and lands without an agent.
 """
 
 from __future__ import annotations
@@ -15,8 +23,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from contactqa.sources.base import IngestContext, ParsedFile, customer_key, to_utc
@@ -26,6 +35,15 @@ from contactqa.sources.text import read_text
 PBX_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # Asterisk's and FreeSWITCH's local "2026-11-02 10:00:00"
 DISPOSITIONS = ("answered", "no_answer", "busy", "failed", "congestion", "abandoned", "transferred")
 UNKNOWN_EXTENSION = "ext:"  # agent_id of an extension missing from the directory: GX quarantines it
+RECORD_UNIT, CONTACT_UNIT = "call leg", "call"  # what a record and a contact of every CDR source are
+# The options every CDR source takes, besides its own.
+NUMBER_OPTIONS = {
+    "queue_numbers": 'numbers of queues and ring groups, e.g. ["600", "601"]: a call that reached only one '
+                     "of them reached no agent",
+    "extension_pattern": r"a regular expression every agent extension matches in full, e.g. ^1\d{3}$: other "
+                         "internal numbers are not agents (default: 2 to 6 digits)",
+}
+_DEFAULT_EXTENSION = re.compile(r"\d{2,6}")
 
 
 class BadRecord(ValueError):
@@ -97,22 +115,82 @@ def parse_seconds(value: str, field: str) -> float | None:
         raise BadRecord(f"{field} {value!r} is not a number of seconds") from None
 
 
+@dataclass(frozen=True)
+class NumberPlan:
+    """Which internal numbers are queues or ring groups, and what agents' extensions look like."""
+
+    queue_numbers: frozenset[str] = frozenset()
+    extension_pattern: re.Pattern[str] = _DEFAULT_EXTENSION
+
+    def kind(self, number: str, ctx: IngestContext) -> str:
+        """agent (in the directory), queue (option queue_numbers), extension (an agent's by its look,
+        missing from the directory) or other (a customer's number, a feature code, an IVR)."""
+        if number in self.queue_numbers:
+            return "queue"
+        if number in ctx.agents_by_extension:
+            return "agent"
+        return "extension" if self.extension_pattern.fullmatch(number) else "other"
+
+
+@lru_cache(maxsize=32)
+def _plan(queue_numbers: tuple[str, ...], pattern: str | None) -> NumberPlan:
+    return NumberPlan(frozenset(queue_numbers), re.compile(pattern) if pattern else _DEFAULT_EXTENSION)
+
+
+def _queue_numbers(options: dict[str, Any]) -> tuple[str, ...]:
+    numbers = options.get("queue_numbers") or []
+    if isinstance(numbers, (str, int)) and not isinstance(numbers, bool):
+        numbers = [numbers]
+    if not isinstance(numbers, list) or not all(isinstance(n, (str, int)) and not isinstance(n, bool)
+                                                for n in numbers):
+        raise ValueError(f'option queue_numbers must list numbers, like ["600", "601"], not {numbers!r}')
+    return tuple(sorted(str(n).strip() for n in numbers))
+
+
+def number_plan_problems(options: dict[str, Any]) -> list[str]:
+    """What is wrong with options queue_numbers and extension_pattern (for config validation)."""
+    problems = []
+    try:
+        _queue_numbers(options)
+    except ValueError as exc:
+        problems.append(str(exc))
+    pattern = options.get("extension_pattern")
+    if pattern is not None:
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            problems.append(f"option extension_pattern {pattern!r} is not a valid regular expression ({exc})")
+    return problems
+
+
+def number_plan(ctx: IngestContext) -> NumberPlan:
+    """The source's number plan (options checked before any file is read: see number_plan_problems)."""
+    pattern = ctx.options.get("extension_pattern")
+    return _plan(_queue_numbers(ctx.options), str(pattern) if pattern is not None else None)
+
+
 def agent_for_extension(extension: str | None, ctx: IngestContext) -> str | None:
-    """The directory's agent on this extension; an unknown extension stays visible as 'ext:1234'."""
+    """The directory's agent on this extension; None for a queue, a ring group or a number that is no
+    agent's; an extension missing from the directory stays visible as 'ext:1234'."""
     if not extension:
         return None
-    return ctx.agents_by_extension.get(extension) or f"{UNKNOWN_EXTENSION}{extension}"
+    kind = number_plan(ctx).kind(extension, ctx)
+    if kind == "agent":
+        return ctx.agents_by_extension[extension]
+    return f"{UNKNOWN_EXTENSION}{extension}" if kind == "extension" else None
+
+
+def is_queue_number(number: str | None, ctx: IngestContext) -> bool:
+    return bool(number) and number in number_plan(ctx).queue_numbers
 
 
 def read_legs(path: Path, name: str, ctx: IngestContext, to_leg: Callable[[list[str], int, str], Leg], *,
               delimiter: str = ",") -> tuple[ParsedFile, list[Leg]]:
     """Read a headerless CDR CSV: every line is a record, each either a leg or a rejection."""
     parsed = ParsedFile(name, primary="contacts")
-    decoded = read_text(path, ctx.encoding)
-    if decoded.problem:
-        parsed.notes.append(decoded.problem)
+    text = parsed.read(read_text(path, ctx.encoding))
     legs: list[Leg] = []
-    for record in csv_lines(decoded.text.lstrip("\ufeff"), delimiter):
+    for record in csv_lines(text.lstrip("\ufeff"), delimiter):
         parsed.records_read += 1
         if record.error:
             parsed.reject(f"line {record.line}", record.raw, record.error)
@@ -142,6 +220,7 @@ def add_contacts(parsed: ParsedFile, legs: list[Leg], source_system: str) -> Non
     calls: dict[str, list[Leg]] = {}
     for leg in legs:
         calls.setdefault(leg.contact_id, []).append(leg)
+    rang_unknown: dict[str, int] = {}  # extension missing from the directory -> unanswered calls that rang it
     for contact_id, call in calls.items():
         distinct: list[Leg] = []
         repeats: list[Leg] = []
@@ -149,17 +228,32 @@ def add_contacts(parsed: ParsedFile, legs: list[Leg], source_system: str) -> Non
         for leg in call:
             (repeats if leg.identity in seen else distinct).append(leg)
             seen.add(leg.identity)
-        _add_call(parsed, contact_id, distinct, source_system)
+        _add_call(parsed, contact_id, distinct, source_system, rang_unknown)
         for leg in repeats:
-            _add_call(parsed, contact_id, [leg], source_system)
+            _add_call(parsed, contact_id, [leg], source_system, rang_unknown)
+    if rang_unknown:
+        listed = ", ".join(f"{ext} ({n})" for ext, n in sorted(rang_unknown.items()))
+        parsed.notes.append(
+            f"{sum(rang_unknown.values())} unanswered inbound call(s) rang only extension(s) no agent in the "
+            f"directory has: {listed}; they are loaded without an agent. List queue and ring-group numbers in "
+            f"option queue_numbers; add agents missing from the directory")
 
 
 def _first(values) -> object | None:
     return next((v for v in values if v not in (None, "")), None)
 
 
-def _add_call(parsed: ParsedFile, contact_id: str, legs: list[Leg], source_system: str) -> None:
+def _add_call(parsed: ParsedFile, contact_id: str, legs: list[Leg], source_system: str,
+              rang_unknown: dict[str, int]) -> None:
     lead = max(legs, key=_lead_rank)  # on a tie, the earliest line leads
+    agent_id = lead.agent_id
+    if (agent_id and agent_id.startswith(UNKNOWN_EXTENSION) and lead.disposition != "answered"
+            and lead.direction == "inbound"):
+        # It rang a phone nobody answered: no agent took the call, whoever's phone it was. Landed
+        # without an agent, so the missed call still counts; an answered or outbound one is quarantined.
+        extension = agent_id[len(UNKNOWN_EXTENSION):]
+        rang_unknown[extension] = rang_unknown.get(extension, 0) + 1
+        agent_id = None
     others = [lead] + [leg for leg in legs if leg is not lead]
     if len(legs) == 1:
         locator, started, ended, duration = lead.locator, lead.started_at, lead.ended_at, lead.duration_s
@@ -173,7 +267,7 @@ def _add_call(parsed: ParsedFile, contact_id: str, legs: list[Leg], source_syste
         "contact_id": contact_id,
         "channel": "voice",
         "source_system": source_system,
-        "agent_id": lead.agent_id,
+        "agent_id": agent_id,
         "queue": _first(leg.queue for leg in others),
         "topic": _first(leg.topic for leg in others),
         "direction": lead.direction,
@@ -234,7 +328,17 @@ def asterisk_leg(rec: dict[str, str], line: int, raw: str, ctx: IngestContext, f
     # The trunk side has no numeric extension: whichever side has one is the agent.
     direction = "outbound" if outbound_ext and not inbound_ext else "inbound"
     extension = outbound_ext if direction == "outbound" else inbound_ext
-    queue = rec.get("accountcode") or (rec["lastdata"].split(",")[0] if rec["lastapp"] == "Queue" else None)
+    queue_number = extension if is_queue_number(extension, ctx) else None
+    dst = rec["dst"].strip()
+    if extension is None and direction == "inbound" and is_queue_number(dst, ctx):
+        # Sent to a queue or ring group, and no channel took it. Queue() (or the IVR before it) answers
+        # the caller itself to play music on hold: "ANSWERED" with nobody on the other end is a caller
+        # who gave up waiting.
+        queue_number = dst
+        if disposition == "answered":
+            disposition = "abandoned"
+    queue = (rec.get("accountcode") or (rec["lastdata"].split(",")[0] if rec["lastapp"] == "Queue" else None)
+             or queue_number)
     uniqueid = (rec.get("uniqueid") or "").strip()
     sequence = (rec.get("sequence") or "").strip()
     return Leg(

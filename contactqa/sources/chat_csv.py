@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from contactqa.sources.base import IngestContext, ParsedFile, connector
+from contactqa.sources.chats import CONTACT_UNIT as CONTACT_UNIT, RECORD_UNIT as RECORD_UNIT  # for summaries
 from contactqa.sources.chats import ChatRecordError, Conversations
 from contactqa.sources.tabular import read_records
 
@@ -25,8 +26,8 @@ def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
     conversations = Conversations()
     for rec in read_records(path, parsed, REQUIRED, ctx.encoding):
         try:
-            conversations.add(rec.values, rec.locator, ctx.zone)
+            conversations.add(rec.values, rec.locator, ctx, rec.raw)
         except ChatRecordError as exc:
             parsed.reject(rec.locator, rec.raw, str(exc))
-    conversations.add_to(parsed, "chat_csv")
+    conversations.add_to(parsed, "chat_csv", ctx)
     return parsed

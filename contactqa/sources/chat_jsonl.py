@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from contactqa.sources.base import IngestContext, ParsedFile, connector
+from contactqa.sources.chats import CONTACT_UNIT as CONTACT_UNIT, RECORD_UNIT as RECORD_UNIT  # for summaries
 from contactqa.sources.chats import ChatRecordError, Conversations
 from contactqa.sources.text import read_text
 
@@ -19,11 +20,9 @@ from contactqa.sources.text import read_text
 @connector("chat_jsonl")
 def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
     parsed = ParsedFile(name, primary="utterances")
-    decoded = read_text(path, ctx.encoding)
-    if decoded.problem:
-        parsed.notes.append(decoded.problem)
+    text = parsed.read(read_text(path, ctx.encoding))
     conversations = Conversations()
-    for line_no, line in enumerate(decoded.text.splitlines(), start=1):
+    for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         parsed.records_read += 1
@@ -37,8 +36,8 @@ def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
             parsed.reject(locator, line, "a line must be a JSON object")
             continue
         try:
-            conversations.add(rec, locator, ctx.zone)
+            conversations.add(rec, locator, ctx, line)
         except ChatRecordError as exc:
             parsed.reject(locator, line, str(exc))
-    conversations.add_to(parsed, "chat_jsonl")
+    conversations.add_to(parsed, "chat_jsonl", ctx)
     return parsed

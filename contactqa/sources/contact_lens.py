@@ -36,6 +36,9 @@ from contactqa.sources.text import read_text
 SPEAKERS = {"AGENT": "agent", "CUSTOMER": "customer", "SYSTEM": "system"}
 DEFAULT_PATTERNS = {"file_name": r"^(?P<contact_id>.+?)_analysis", "recording": r"^(?P<contact_id>.+)\.[^.]+$"}
 JOIN_KEYS = ("contact_id", "file_name", "recording")
+OPTIONS = {"join_key": "how a file joins its call: contact_id (default), file_name or recording",
+           "filename_pattern": "a regex with (?P<contact_id>...) on the file's or the recording's name"}
+RECORD_UNIT = "analysis file"
 
 
 class BadAnalysis(ValueError):
@@ -115,10 +118,7 @@ def _section(parent: dict, key: str, where: str) -> dict:
 @connector("contact_lens")
 def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
     parsed = ParsedFile(name, primary="transcripts", records_read=1)
-    decoded = read_text(path, ctx.encoding)
-    if decoded.problem:
-        parsed.notes.append(decoded.problem)
-    text = decoded.text.lstrip("\ufeff")
+    text = parsed.read(read_text(path, ctx.encoding)).lstrip("\ufeff")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -24,6 +24,7 @@ RESULTS = {"pass": "pass", "fail": "fail", "na": "na", "n/a": "na",
            # comment): the sampling plan replaces it with the next contact of its stratum
            "unusable": "unusable", "непригоден": "unusable", "непригодно": "unusable", "брак": "unusable"}
 _TEXT_TIME_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y")
+OPTIONS = {"sheet": "the workbook's sheet to read (default: the first)"}
 
 
 class BadEvaluation(ValueError):

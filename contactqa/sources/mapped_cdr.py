@@ -18,6 +18,9 @@
       agent_from: extension        # extension (looked up in the agent directory) | agent_id (taken as is)
       direction: inbound           # when no direction column is mapped
       merge_legs: false            # true: rows sharing a contact_id are legs of one call (see cdr.py)
+      source_system: cloud-pbx     # what contacts.source_system says (default mapped_cdr)
+      queue_numbers: ["600"]       # agent values that are queues or ring groups, not agents (agent_from: extension)
+      extension_pattern: "^1\\d{3}$"  # what agents' extensions look like (default 2 to 6 digits)
 
 Fields: contact_id, started_at, agent and one of ended_at / duration_s are required; answered_at,
 talk_s, hold_s, disposition, direction, customer_number, queue, topic, recording_uri, csat are optional.
@@ -33,13 +36,27 @@ from pathlib import Path
 from typing import Any
 
 from contactqa.sources.base import IngestContext, ParsedFile, connector
-from contactqa.sources.cdr import (DISPOSITIONS, BadRecord, Leg, add_contacts, agent_for_extension, parse_seconds,
-                                   parse_time, read_legs, reject_file)
+from contactqa.sources.cdr import CONTACT_UNIT as CONTACT_UNIT, RECORD_UNIT as RECORD_UNIT  # for summaries
+from contactqa.sources.cdr import (DISPOSITIONS, NUMBER_OPTIONS, BadRecord, Leg, add_contacts, agent_for_extension,
+                                   is_queue_number, number_plan_problems, parse_seconds, parse_time, read_legs,
+                                   reject_file)
 from contactqa.sources.tabular import read_records
 
 REQUIRED = ("contact_id", "started_at", "agent")
 OPTIONAL = ("answered_at", "ended_at", "duration_s", "talk_s", "hold_s", "disposition", "direction",
             "customer_number", "queue", "topic", "recording_uri", "csat")
+OPTIONS = {
+    "columns": "our field -> the export's column (header: true), or our field per column in order (header: false)",
+    "header": "whether the first line names the columns (default true)",
+    "delimiter": "the column separator (default: taken from the header line, or a comma)",
+    "date_format": 'a strptime format for times, "epoch" for Unix seconds (default ISO-8601)',
+    "disposition_map": "the export's status -> answered, no_answer, busy, failed, congestion, abandoned, transferred",
+    "agent_from": "extension (looked up in the agent directory, default) or agent_id (taken as is)",
+    "direction": "inbound (default) or outbound, when no direction column is mapped",
+    "merge_legs": "true: rows sharing a contact_id are legs of one call (default false)",
+    "source_system": "what contacts.source_system says (default mapped_cdr)",
+    **NUMBER_OPTIONS,
+}
 DIRECTIONS = {"inbound": "inbound", "in": "inbound", "incoming": "inbound", "входящий": "inbound",
               "outbound": "outbound", "out": "outbound", "outgoing": "outbound", "исходящий": "outbound"}
 
@@ -147,6 +164,7 @@ def _leg(values: dict[str, str], line: int, raw: str, ctx: IngestContext, spec: 
             raise BadRecord(f"direction {get('direction')!r} is neither inbound nor outbound")
     agent = get("agent")
     agent_id = (agent or None) if spec.agent_from == "agent_id" else agent_for_extension(agent, ctx)
+    queue_number = agent if spec.agent_from == "extension" and is_queue_number(agent, ctx) else None
     csat = None
     if get("csat"):
         try:
@@ -158,7 +176,7 @@ def _leg(values: dict[str, str], line: int, raw: str, ctx: IngestContext, spec: 
         duration_s=duration, talk_s=talk, disposition=disposition, direction=direction, agent_id=agent_id,
         customer_number=get("customer_number") or None,
         identity=raw.strip() if spec.merge_legs else contact_id,
-        queue=get("queue") or None, topic=get("topic") or None, hold_s=parse_seconds(get("hold_s"), "hold_s"),
+        queue=get("queue") or queue_number, topic=get("topic") or None, hold_s=parse_seconds(get("hold_s"), "hold_s"),
         csat=csat, recording_uri=get("recording_uri") or None,
     )
 
@@ -168,16 +186,16 @@ def option_problems(options: dict) -> list[str]:
     try:
         Mapping.from_options(options)
     except BadRecord as exc:
-        return [str(exc)]
-    return []
+        return [str(exc)] + number_plan_problems(options)
+    return number_plan_problems(options)
 
 
 @connector("mapped_cdr")
 def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
-    try:
-        spec = Mapping.from_options(ctx.options)
-    except BadRecord as exc:
-        return reject_file(name, str(exc))
+    problems = option_problems(ctx.options)
+    if problems:
+        return reject_file(name, "; ".join(problems))
+    spec = Mapping.from_options(ctx.options)
     if spec.header:
         parsed = ParsedFile(name, primary="contacts")
         legs: list[Leg] = []

@@ -30,13 +30,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from contactqa.quality import window
 from contactqa.sources.audio import AudioError, VadSettings, measure, read_wav
 from contactqa.sources.base import IngestContext, ParsedFile, connector
 
 METRICS_SOURCE = "vad"
 LOCATOR = "file"
-OPTIONS = {"contact_id_pattern", "agent_channel", "vad_mode", "min_speech_ms", "min_silence_ms",
-           "speech_floor_dbfs"}
+OPTIONS = {
+    "contact_id_pattern": "a regex with (?P<contact_id>...), searched in the file name",
+    "agent_channel": "which stereo channel is the agent: 0 (default) or 1",
+    "vad_mode": "webrtcvad aggressiveness 0..3 (default 2)",
+    "min_speech_ms": "shorter speech bursts are ignored (default 100)",
+    "min_silence_ms": "shorter gaps do not split an utterance (default 300)",
+    "speech_floor_dbfs": "frames quieter than this are never speech (default -50)",
+}
+RECORD_UNIT = "recording"
 _UNIQUEID_TAIL = re.compile(r"(?:^|[-_])(?P<contact_id>\d{9,11}\.\d+)$")
 
 
@@ -94,7 +102,7 @@ def _contact_id(file_name: str, pattern: re.Pattern[str] | None) -> str | None:
 
 
 def _options(options: dict[str, Any]) -> tuple[VadSettings, int, re.Pattern[str] | None]:
-    unknown = sorted(set(options) - OPTIONS)
+    unknown = sorted(set(options) - set(OPTIONS) - set(window.OPTIONS))  # the window's: every source takes them
     if unknown:
         raise ValueError(f"recordings source: unknown option(s) {', '.join(unknown)}; "
                          f"known: {', '.join(sorted(OPTIONS))}")

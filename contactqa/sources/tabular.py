@@ -104,10 +104,7 @@ def header_problem(names: list[str], required: list[str], delimiter: str | None)
 def read_records(path: Path, parsed: ParsedFile, required: list[str], encoding: str | None = None,
                  delimiter: str | None = None) -> Iterator[CsvRecord]:
     """Yield each data row as a dict; a file without the required header is rejected whole."""
-    decoded = read_text(path, encoding)
-    if decoded.problem:
-        parsed.notes.append(decoded.problem)
-    text = decoded.text.lstrip("\ufeff")  # a BOM left by an explicitly configured encoding
+    text = parsed.read(read_text(path, encoding)).lstrip("\ufeff")  # a BOM left by a configured encoding
     first_line = text.split("\n", 1)[0]
     delimiter = delimiter or sniff_delimiter(first_line)
     lines = csv_lines(text, delimiter)

@@ -14,6 +14,7 @@ from typing import Any
 from contactqa.sources.base import IngestContext, ParsedFile, connector
 from contactqa.sources.text import read_text
 
+RECORD_UNIT = "transcript"
 SPEAKER_ALIASES = {"operator": "agent", "оператор": "agent", "client": "customer", "клиент": "customer",
                    "caller": "customer", "ivr": "system"}
 
@@ -33,11 +34,9 @@ def _calls(text: str, is_jsonl: bool):
 @connector("transcripts")
 def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
     parsed = ParsedFile(name, primary="transcripts")
-    decoded = read_text(path, ctx.encoding)
-    if decoded.problem:
-        parsed.notes.append(decoded.problem)
+    text = parsed.read(read_text(path, ctx.encoding))
     is_jsonl = path.suffix.lower() in {".jsonl", ".ndjson"}
-    calls = _calls(decoded.text, is_jsonl)
+    calls = _calls(text, is_jsonl)
     try:
         for locator, call in calls:
             parsed.records_read += 1
@@ -47,7 +46,7 @@ def parse(path: Path, name: str, ctx: IngestContext) -> ParsedFile:
             _add_call(parsed, locator, call)
     except json.JSONDecodeError as exc:
         parsed.records_read = max(parsed.records_read, 1)
-        parsed.reject("$", decoded.text, f"invalid JSON: {exc}")
+        parsed.reject("$", text, f"invalid JSON: {exc}")
     return parsed
 
 

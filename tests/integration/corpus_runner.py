@@ -18,7 +18,7 @@ DIRECTORY = ("agent_id,full_name,email,team,supervisor_email,locale,extension\n"
 BASE_CDR = ('"cards","77011234567","700","from-trunk","","PJSIP/trunk-0000001a","PJSIP/1001-0000001b","Queue",'
             '"cards","2026-11-02 10:00:00","2026-11-02 10:00:10","2026-11-02 10:05:10",310,300,"ANSWERED",'
             '"DOCUMENTATION","1762059600.1","card_blocked"\n')
-TIMEZONE = {"asterisk_cdr": "Asia/Almaty", "telegram": "Asia/Almaty"}
+TIMEZONE = {"asterisk_cdr": "Asia/Almaty", "freeswitch_cdr": "Asia/Almaty", "telegram": "Asia/Almaty"}
 
 
 @dataclass
@@ -52,14 +52,17 @@ def build_base(root: Path, with_reference_data: bool) -> Path:
     return project.warehouse_path
 
 
-def ingest_case(case: str, base: Path, workdir: Path, *, data: bytes | None = None) -> Outcome:
+def ingest_case(case: str, base: Path, workdir: Path, *, data: bytes | None = None,
+                options: dict | None = None) -> Outcome:
+    """`options`: the source's options (cases.yml gives them per case, as a centre would configure them)."""
     source_type, filename = case.split("/", 1)
     workdir.mkdir(parents=True)
     warehouse = workdir / "wh.duckdb"
     shutil.copy(base, warehouse)
     (workdir / "in").mkdir()
     (workdir / "in" / Path(filename).name).write_bytes(data if data is not None else (CORPUS / case).read_bytes())
-    source = {"name": "case", "type": source_type, "location": "in", "timezone": TIMEZONE.get(source_type, "UTC")}
+    source = {"name": "case", "type": source_type, "location": "in", "timezone": TIMEZONE.get(source_type, "UTC"),
+              "options": options or {}}
     write_project_file(workdir / "contactqa.yml", {"warehouse": "wh.duckdb", "sources": [source]})
     project = load_project(workdir / "contactqa.yml")
     summary = ingest_source(project.warehouse_path, project, project.config.sources[0], "case")

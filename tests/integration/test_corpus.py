@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
+from contactqa.sources.base import customer_key
 from corpus_runner import CORPUS, build_base, ingest_case
 
 CASES = yaml.safe_load((CORPUS / "cases.yml").read_text(encoding="utf-8"))
@@ -30,7 +32,7 @@ def test_corpus_is_complete():
 def test_corpus_case(case, bases, tmp_path):
     expected = CASES[case]
     base = bases["empty"] if case.startswith("agent_directory/") else bases["full"]
-    outcome = ingest_case(case, base, tmp_path / "case")
+    outcome = ingest_case(case, base, tmp_path / "case", options=expected.get("options"))
     assert (outcome.read, outcome.loaded, outcome.quarantined) == (
         expected["read"], expected["loaded"], expected["quarantined"]), outcome.reasons
     assert outcome.read == outcome.loaded + outcome.quarantined
@@ -76,3 +78,71 @@ def test_a_10_mb_single_message_is_quarantined_not_crashing(bases, tmp_path):
     with duckdb.connect(str(outcome.warehouse), read_only=True) as con:
         stored = con.execute("SELECT length(raw_record) FROM raw.quarantine WHERE run_id = 'case'").fetchone()[0]
     assert stored <= 10_000  # the raw record is kept, truncated, not the whole 10 MB
+
+
+# --- issue 9: what the cases above must also leave in the warehouse ---------------------------------
+
+def rows(outcome, sql):
+    with duckdb.connect(str(outcome.warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_missed_queue_and_ring_group_calls_land_without_an_agent(bases, tmp_path):
+    case = "asterisk_cdr/missed_queue_calls.csv"
+    outcome = ingest_case(case, bases["full"], tmp_path / "a", options=CASES[case]["options"])
+    landed = {r[0]: r[1:] for r in rows(outcome, "SELECT contact_id, agent_id, disposition, queue FROM raw.contacts "
+                                                 "WHERE source_file LIKE '%missed_queue_calls.csv'")}
+    assert landed == {
+        "1762060200.41": (None, "no_answer", "601"),  # the ring group rang, nobody picked up
+        "1762060800.43": (None, "abandoned", "600"),  # Queue() answered, the caller gave up on hold
+        "1762061400.45": (None, "no_answer", "600"),  # rang 1999, which no agent has yet
+        "1762062000.47": ("A001", "answered", "600"),
+    }
+    case = "freeswitch_cdr/missed_queue_calls.csv"
+    outcome = ingest_case(case, bases["full"], tmp_path / "f", options=CASES[case]["options"])
+    assert sorted(rows(outcome, "SELECT agent_id, disposition FROM raw.contacts WHERE source_system = 'freeswitch'"),
+                  key=str) == sorted([(None, "no_answer"), (None, "abandoned"), ("A002", "answered")], key=str)
+
+
+def test_telegram_customer_is_never_taken_for_the_agent(bases, tmp_path):
+    outcome = ingest_case("telegram/chat_id_matches_no_sender.json", bases["full"], tmp_path / "t")
+    assert rows(outcome, "SELECT speaker FROM raw.utterances WHERE contact_id = 'tg-4477-101' ORDER BY seq") == [
+        ("customer",), ("agent",), ("customer",)]
+    assert rows(outcome, "SELECT agent_id, customer_key FROM raw.contacts WHERE contact_id = 'tg-4477-101'") == [
+        ("A001", customer_key("user7788"))]
+    case = "telegram/shared_business_account.json"
+    outcome = ingest_case(case, bases["full"], tmp_path / "s", options=CASES[case]["options"])
+    assert rows(outcome, "SELECT agent_id FROM raw.contacts WHERE contact_id = 'tg-4479-301'") == [("A002",)]
+    assert rows(outcome, "SELECT speaker FROM raw.utterances WHERE contact_id = 'tg-4479-301' ORDER BY seq") == [
+        ("customer",), ("agent",), ("customer",)]
+
+
+def test_a_message_dated_years_ahead_does_not_stretch_its_conversation(bases, tmp_path):
+    outcome = ingest_case("chat_jsonl/message_five_years_ahead.jsonl", bases["full"], tmp_path / "c")
+    assert rows(outcome, "SELECT ended_at, duration_s FROM raw.contacts WHERE contact_id = 'chat-90'") == [
+        (datetime(2026, 11, 2, 5, 1), 60.0)]
+
+
+def test_the_future_tolerance_is_an_option(bases, tmp_path):
+    ahead = (datetime.now(timezone.utc) + timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    data = (json.dumps({"conversation_id": "chat-t", "agent_id": "A001", "sender": "agent",
+                        "sent_at": "2026-11-02T10:00:00+05:00", "text": "Здравствуйте!"}) + "\n"
+            + json.dumps({"conversation_id": "chat-t", "agent_id": "A001", "sender": "customer",
+                          "sent_at": ahead, "text": "Спасибо"}) + "\n").encode()
+    strict = ingest_case("chat_jsonl/ahead.jsonl", bases["full"], tmp_path / "d", data=data)
+    assert (strict.loaded, strict.quarantined) == (1, 1) and "dated in the future" in strict.reasons[0]
+    lenient = ingest_case("chat_jsonl/ahead.jsonl", bases["full"], tmp_path / "l", data=data,
+                          options={"future_tolerance_hours": 48})
+    assert (lenient.loaded, lenient.quarantined) == (2, 0)
+
+
+def test_the_ledger_says_how_a_file_was_decoded_and_how_many_bytes_were_replaced(bases, tmp_path):
+    outcome = ingest_case("asterisk_cdr/stray_byte_in_clid.csv", bases["full"], tmp_path / "b")
+    assert rows(outcome, "SELECT message FROM raw.ingest_ledger WHERE run_id = 'case'")[0][0].startswith(
+        "encoding: utf-8 (detected), bytes replaced: 1; 1 undecodable byte(s) for utf-8")
+    # ...and in columns a BI tool can filter on, per file and per run
+    assert rows(outcome, "SELECT encoding, bytes_replaced FROM raw.ingest_ledger WHERE run_id = 'case'") == [("utf-8", 1)]
+    assert rows(outcome, "SELECT bytes_replaced, files_quarantined FROM raw.ingest_runs WHERE run_id = 'case'") == [(1, 0)]
+    outcome = ingest_case("agent_directory/cp1251_semicolon.csv", bases["empty"], tmp_path / "d")
+    assert rows(outcome, "SELECT message, encoding, bytes_replaced FROM raw.ingest_ledger WHERE run_id = 'case'") == [
+        ("encoding: cp1251 (detected), bytes replaced: 0", "cp1251", 0)]

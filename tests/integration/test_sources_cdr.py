@@ -13,6 +13,7 @@ import pytest
 from contactqa.config import load_project, write_project_file
 from contactqa.ingest import ingest_source
 from contactqa.sources import IngestContext, asterisk_cdr, contact_lens, freeswitch_cdr, mapped_cdr, parse_file
+from contactqa.sources.base import option_problems
 
 DIRECTORY = ("agent_id,full_name,email,team,supervisor_email,locale,extension\n"
              "A001,Айгерим Нурланова,aigerim@bank.kz,Карты,sup.cards@bank.kz,ru,1001\n"
@@ -402,3 +403,48 @@ def test_option_problems_are_available_to_config_validation():
     assert asterisk_cdr.option_problems({}) == [] and contact_lens.option_problems({"join_key": "recording"}) == []
     assert contact_lens.option_problems({"join_key": "uuid"}) == [
         "option join_key must be one of contact_id, file_name, recording, not 'uuid'"]
+
+
+# --- issue 9: queues and ring groups are not agents --------------------------------------------------
+
+QUEUE_OPTIONS = {"queue_numbers": ["600", 601], "extension_pattern": r"^1\d{3}$"}
+
+
+def test_queue_numbers_and_extension_pattern_say_which_numbers_are_agents(tmp_path):
+    fs = "\n".join([
+        # mod_callcenter queue 600, the caller gave up while it rang
+        '"Клиент","77011234567","600","public","2026-11-02 10:00:00","","2026-11-02 10:00:30","30","0",'
+        '"ORIGINATOR_CANCEL","0b5c6f0e-2a4b-4d1e-9a51-7d0c1e000101","","","PCMA","PCMA"',
+        # the IVR's number 500: not an agent's by extension_pattern (answered by the IVR, left there)
+        '"Клиент","77011234568","500","public","2026-11-02 10:05:00","","2026-11-02 10:05:40","40","0",'
+        '"NO_ANSWER","0b5c6f0e-2a4b-4d1e-9a51-7d0c1e000102","","","PCMA","PCMA"',
+        # agent 1002 calls queue 601 (an internal call): the agent placed it
+        '"John Smith","1002","601","default","2026-11-02 10:10:00","2026-11-02 10:10:05","2026-11-02 10:11:05","65",'
+        '"60","NORMAL_CLEARING","0b5c6f0e-2a4b-4d1e-9a51-7d0c1e000103","","","PCMA","PCMA"',
+    ]) + "\n"
+    parsed = parse("freeswitch_cdr", fs, tmp_path, options=QUEUE_OPTIONS)
+    rows = {c["contact_id"][-3:]: (c["agent_id"], c["direction"], c["disposition"], c["queue"])
+            for c in parsed.tables["contacts"]}
+    assert rows == {"101": (None, "inbound", "no_answer", "600"), "102": (None, "inbound", "no_answer", None),
+                    "103": ("A002", "outbound", "answered", None)}
+    # without the options, 600 looks like an agent's extension nobody has: unanswered, it still lands, no agent
+    parsed = parse("freeswitch_cdr", fs.splitlines()[0] + "\n", tmp_path)
+    assert parsed.tables["contacts"][0]["agent_id"] is None
+    assert "600 (1)" in parsed.notes[0] and "option queue_numbers" in parsed.notes[0]
+
+
+def test_an_outbound_call_from_an_unknown_extension_keeps_it_for_the_directory_check(tmp_path):
+    line = ('"collections","1999","87015550000","from-internal","""X"" <1999>","PJSIP/1999-0000001e",'
+            '"PJSIP/trunk-0000001f","Dial","PJSIP/87015550000@trunk,60","2026-11-02 12:00:00","",'
+            '"2026-11-02 12:00:30",30,0,"NO ANSWER","DOCUMENTATION","1762066800.3","collections"\n')
+    [row] = parse("asterisk_cdr", line, tmp_path).tables["contacts"]
+    assert (row["agent_id"], row["direction"], row["disposition"]) == ("ext:1999", "outbound", "no_answer")
+
+
+@pytest.mark.parametrize("options, problem", [
+    ({"queue_numbers": {"600": "sales"}}, 'option queue_numbers must list numbers, like ["600", "601"]'),
+    ({"extension_pattern": "^(1\\d{3}$"}, "option extension_pattern '^(1\\\\d{3}$' is not a valid regular expression"),
+])
+def test_number_options_are_checked(options, problem):
+    for source_type in ("asterisk_cdr", "asterisk_cdr_custom", "freeswitch_cdr"):
+        assert any(p.startswith(problem) for p in option_problems(source_type, options)), source_type
