@@ -9,6 +9,7 @@ bare traceback.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -60,16 +61,59 @@ def _check_timezone(value: str) -> str:
 PhraseSet = dict[str, list[str]]  # language code -> phrases ("*" = any language)
 
 
+AGENT_NAME_SLOT = "{agent_first_name}"  # the one placeholder a phrase may hold
+
+
 class RequiredPhraseRule(_Strict):
-    """The agent must say one of the phrases, optionally within the first/last N agent turns."""
+    """The agent must say one of the phrases, optionally within the first/last N agent turns.
+
+    `not_within_first_turns` keeps the opening out of a later window: a turn among the agent's first N
+    never counts (a "thanks for reaching out" that opens a short chat is not its closing). Phrases may
+    name the agent with {agent_first_name}; `bare_name_within_first_turns` also lets the name said on
+    its own count there, and `company_names` are never taken for the agent's name.
+    """
 
     type: Literal["required_phrase"]
     phrases: PhraseSet
     speaker: Literal["agent", "any"] = "agent"
     within_first_turns: int | None = Field(default=None, ge=1)
     within_last_turns: int | None = Field(default=None, ge=1)
+    not_within_first_turns: int | None = Field(default=None, ge=1)
+    bare_name_within_first_turns: int | None = Field(default=None, ge=1)
+    company_names: list[str] = []
     fuzzy_threshold: int = Field(default=88, ge=50, le=100)
     skip_if_disposition: list[str] = []
+
+    @field_validator("phrases")
+    @classmethod
+    def _known_placeholders(cls, phrases: PhraseSet) -> PhraseSet:
+        for texts in phrases.values():
+            for text in texts:
+                unknown = sorted(set(re.findall(r"\{[^{}]*\}", text)) - {AGENT_NAME_SLOT})
+                if unknown:
+                    raise ValueError(f"phrase {text!r}: unknown placeholder {', '.join(unknown)} "
+                                     f"(the only one is {AGENT_NAME_SLOT})")
+        return phrases
+
+    @model_validator(mode="after")
+    def _windows_agree(self) -> "RequiredPhraseRule":
+        if self.within_first_turns and self.within_last_turns:
+            raise ValueError("give within_first_turns or within_last_turns, not both")
+        if self.not_within_first_turns and self.within_first_turns:
+            raise ValueError("not_within_first_turns excludes the turns within_first_turns looks at: give one of them")
+        if self.bare_name_within_first_turns:
+            if self.not_within_first_turns:
+                raise ValueError("bare_name_within_first_turns looks at the first turns, which not_within_first_turns "
+                                 "excludes: give one of them")
+            if self.within_first_turns and self.bare_name_within_first_turns > self.within_first_turns:
+                raise ValueError(f"bare_name_within_first_turns ({self.bare_name_within_first_turns}) cannot exceed "
+                                 f"within_first_turns ({self.within_first_turns})")
+        return self
+
+    def names_the_agent(self) -> bool:
+        """Does the rule need the agent's name (a phrase with the placeholder, or the bare name)?"""
+        return bool(self.bare_name_within_first_turns) or any(
+            AGENT_NAME_SLOT in text for texts in self.phrases.values() for text in texts)
 
 
 class ForbiddenPhraseRule(_Strict):
@@ -209,8 +253,31 @@ class Criterion(_Strict):
     channels: list[Literal["voice", "chat", "email"]] = ["voice", "chat"]
     regulation: str | None = None
     error_code: str
-    topics: list[str] | None = None  # None = every topic
+    topics: list[str] | None = Field(default=None, min_length=1)  # None = every topic
+    # The queues it applies to (None = every queue), or the queues it never applies to. A contact's
+    # queue is the one its export names; Telegram exports name none, so such a contact's queue is its
+    # source type (telegram).
+    queues: list[str] | None = Field(default=None, min_length=1)
+    exclude_queues: list[str] = []
     rule: Rule
+
+    @field_validator("topics", "queues", "exclude_queues")
+    @classmethod
+    def _names_listed_once(cls, names: list[str] | None) -> list[str] | None:
+        for name in names or []:
+            if not name.strip():
+                raise ValueError("an empty name in the list")
+        repeated = sorted({name for name in names or [] if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"listed twice: {', '.join(repeated)}")
+        return names
+
+    @model_validator(mode="after")
+    def _queues_or_excluded(self) -> "Criterion":
+        if self.queues is not None and self.exclude_queues:
+            raise ValueError("give queues (the only queues it applies to) or exclude_queues (every queue but "
+                             "these), not both")
+        return self
 
 
 class Section(_Strict):
@@ -378,8 +445,11 @@ class Source(_Strict):
     type: SourceType
     location: str  # a folder (relative to the project file) or an fsspec URL (sftp://, s3://, https://)
     glob: str = "*"
+    # The zone the export's local times are in. Left out, the project's `timezone` (ProjectConfig fills it in).
     timezone: str = "UTC"
     encoding: str | None = None  # None = detect (UTF-8, UTF-8 with BOM, CP1251)
+    # The connector's options: each source type declares the ones it takes (contactqa.sources.base.known_options);
+    # validate_all names an unknown one with the nearest known name.
     options: dict[str, Any] = {}
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
@@ -402,6 +472,22 @@ class ProjectConfig(_Strict):
     sources: list[Source] = []
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sources_default_to_the_project_timezone(cls, data: Any) -> Any:
+        """A source without `timezone` has its times in the centre's zone, not UTC: an export's local
+        times are the centre's unless the file says otherwise."""
+        if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+            return data
+        zone = data.get("timezone", "UTC")
+        try:
+            _check_timezone(zone)
+        except (ValueError, TypeError):
+            return data  # reported at `timezone`; the sources keep their own default
+        sources = [{**s, "timezone": zone} if isinstance(s, dict) and s.get("timezone") is None else s
+                   for s in data["sources"]]
+        return {**data, "sources": sources}
 
     @model_validator(mode="after")
     def _unique_sources(self) -> "ProjectConfig":
@@ -452,6 +538,8 @@ def load_model(model: type[BaseModel], path: Path) -> Any:
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = "unknown key (check the spelling)"
+            elif err["type"] == "list_type" and isinstance(err.get("input"), (str, int, float)):
+                message += f" (got {err['input']!r}: write a list, e.g. [{err['input']}])"
             problems.append(f"{key}: {message}")
         raise ConfigError(path, problems) from None
 
@@ -556,7 +644,8 @@ class Project:
         checked.append(f"routing: {self.config.routing}" + (f" — {notes['routing']}" if "routing" in notes else ""))
         from contactqa.sources.base import option_problems
 
-        problems = [f"sources[{i}].options: {problem}" for i, source in enumerate(self.config.sources)
+        problems = [f"sources[{i}].options: source {source.name!r} ({source.type}): {problem}"
+                    for i, source in enumerate(self.config.sources)
                     for problem in option_problems(source.type, source.options)]
         if problems:
             raise ConfigError(self.path, problems)
@@ -564,7 +653,8 @@ class Project:
             from contactqa.sources.remote import is_remote
 
             where = source.location if is_remote(source.location) else self.resolve(source.location)
-            checked.append(f"source {source.name}: {source.type} from {where}/{source.glob}")
+            checked.append(f"source {source.name}: {source.type} from {where}/{source.glob}, "
+                           f"local times in {source.timezone}")
         return checked
 
 

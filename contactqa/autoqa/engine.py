@@ -9,6 +9,7 @@ Contacts are read in batches, so memory follows the batch size, not the warehous
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from collections import Counter
 from datetime import date, datetime, timezone as tz
@@ -21,7 +22,7 @@ import pandas as pd
 from contactqa.autoqa.checks import CheckPlan, backfill_checks, drop_plan, plan_checks, plan_period
 from contactqa.autoqa.context import enrich
 from contactqa.autoqa.language import Utterance
-from contactqa.autoqa.rules import Contact, evaluate
+from contactqa.autoqa.rules import Contact, evaluate, transliterate  # noqa: F401 - transliterate is part of this API
 from contactqa.autoqa.versions import (  # noqa: F401 - the exceptions and store_scorecard are part of this API
     ScorecardChangedError, ScorecardVersionError, StoredVersion, UnknownScorecardVersionError, register_scorecards,
     store_scorecard, stored_versions,
@@ -67,29 +68,53 @@ class RescoreSummary(AutoQASummary):
     reverted_by_next_run: int = 0
 
 
-_CYR_TO_LAT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
-                       ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r",
-                        "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya",
-                        "a", "g", "k", "n", "o", "u", "u", "h", "i"]))
-
-
-def transliterate(name: str) -> str:
-    return "".join(_CYR_TO_LAT.get(ch, ch) for ch in name.lower())
-
-
-def _agent_names(full_name: str | None) -> tuple[str, ...]:
+def agent_names(full_name: str | None) -> tuple[str, ...]:
+    """Every spelling of every part of the directory's name; () when the directory has no name."""
     # Directories write "First Last" or "Last First": every name part may be the one the agent says,
     # and an agent named in Cyrillic says their name in Latin letters in English conversations.
     parts = [part for part in (full_name or "").replace(".", " ").split() if len(part) > 1]
-    variants = parts + [transliterate(p) for p in parts]
-    variants += [v.replace("ks", "x").replace("iy", "y").replace("ii", "i") for v in variants]
-    return tuple(dict.fromkeys(variants))
+    # ...and, in chats and on the phone, often the short form of their first name (Слава, Katie).
+    parts += [short for part in parts for short in SHORT_NAMES.get(part.lower(), ())]
+    latin = [transliterate(p) for p in parts if p.lower() != transliterate(p)]  # of the Cyrillic parts
+    latin += [transliterate(p.lower().replace("ё", "йо")) for p in parts if "ё" in p.lower()]  # Artyom
+    # How passports and badges spell them (Aigerim, Alexey, Dmitry) first: a turn matching several
+    # spellings is reported with the first.
+    usual = [re.sub(r"ay(?![aeiouy])", "ai", _usual(v)) for v in latin]
+    return tuple(dict.fromkeys(parts + [_usual(p) for p in parts] + usual + latin))
+
+
+# The short forms agents introduce themselves by. Directories hold the full name; an agent who writes
+# "это Слава из поддержки" or "Katie here" introduces themselves all the same.
+SHORT_NAMES: dict[str, tuple[str, ...]] = {
+    "александр": ("Саша",), "александра": ("Саша",), "алексей": ("Лёша", "Алёша"), "анастасия": ("Настя",),
+    "анна": ("Аня",), "артём": ("Тёма",), "артем": ("Тема",), "валентина": ("Валя",), "виктория": ("Вика",),
+    "владимир": ("Володя", "Вова"), "вячеслав": ("Слава",), "галина": ("Галя",), "дмитрий": ("Дима",),
+    "евгений": ("Женя",), "евгения": ("Женя",), "екатерина": ("Катя",), "елена": ("Лена",), "иван": ("Ваня",),
+    "ирина": ("Ира",), "константин": ("Костя",), "любовь": ("Люба",), "людмила": ("Люда",), "максим": ("Макс",),
+    "мария": ("Маша",), "михаил": ("Миша",), "надежда": ("Надя",), "наталья": ("Наташа",), "наталия": ("Наташа",),
+    "николай": ("Коля",), "ольга": ("Оля",), "павел": ("Паша",), "светлана": ("Света",), "сергей": ("Серёжа",),
+    "станислав": ("Стас",), "татьяна": ("Таня",), "юлия": ("Юля",), "ярослав": ("Слава",),
+    "alexander": ("Alex",), "alexandra": ("Alex",), "benjamin": ("Ben",), "christopher": ("Chris",),
+    "daniel": ("Dan", "Danny"), "edward": ("Ed", "Eddie"), "elizabeth": ("Liz", "Beth"), "emily": ("Em", "Emmy"),
+    "james": ("Jim", "Jamie"), "jennifer": ("Jen",), "jonathan": ("Jon",), "joseph": ("Joe",),
+    "katherine": ("Kate", "Katie", "Kathy"), "catherine": ("Kate", "Katie", "Cathy"), "margaret": ("Maggie", "Meg"),
+    "matthew": ("Matt",), "michael": ("Mike",), "nicholas": ("Nick",), "oluwaseun": ("Seun",),
+    "rebecca": ("Becky",), "richard": ("Rick", "Rich"), "robert": ("Rob", "Bob"), "samuel": ("Sam",),
+    "thomas": ("Tom",), "victoria": ("Vicky",), "william": ("Will", "Bill"),
+}
+
+
+def _usual(name: str) -> str:
+    return name.replace("ks", "x").replace("iy", "y").replace("ii", "i")
+
+
+_agent_names = agent_names  # the name contactqa.autoqa.measure imports
 
 
 # A batch is a run of consecutive contact ids (of the contacts to check), so its rows are found by
 # range (DuckDB skips row groups outside it) and then by id, so a sparse batch loads only its own rows.
 _CONTACTS = """
-SELECT c.contact_id, c.channel, c.agent_id, a.full_name, c.topic, c.disposition
+SELECT c.contact_id, c.channel, c.agent_id, a.full_name, c.topic, c.disposition, c.source_system
 FROM raw.contacts c LEFT JOIN raw.agents a USING (agent_id)
 WHERE c.contact_id BETWEEN $first AND $last AND c.contact_id IN (SELECT contact_id FROM _ids)
 """
@@ -128,8 +153,9 @@ def _load_batch(con: duckdb.DuckDBPyConnection, contact_ids: list[str], timezone
 def _read_batch(con: duckdb.DuckDBPyConnection, bounds: dict[str, str]) -> dict[str, Contact]:
     """The batch's contacts (ids in view `_ids`) with their turns and actions."""
     contacts: dict[str, Contact] = {}
-    for cid, channel, agent_id, full_name, topic, disposition in zip(*_columns(con, _CONTACTS, bounds)):
-        contacts[cid] = Contact(cid, channel, agent_id, _agent_names(full_name), topic, disposition)
+    for cid, channel, agent_id, full_name, topic, disposition, source in zip(*_columns(con, _CONTACTS, bounds)):
+        contacts[cid] = Contact(cid, channel, agent_id, agent_names(full_name), topic, disposition,
+                                source_system=source)
     contact = None
     for cid, seq, speaker, start, end, text, message_id, pii_kinds in zip(*_columns(con, _UTTERANCES, bounds)):
         if contact is None or contact.contact_id != cid:

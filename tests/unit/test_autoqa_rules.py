@@ -117,7 +117,7 @@ def test_card_number_and_iin():
     valid = next(f"9001013000{d:02d}" for d in range(100) if iin_valid(f"9001013000{d:02d}"))
     assert find_national_ids(f"ваш ИИН {valid}") == [valid]
     outcome = result("PII_DISCLOSURE", call(("agent", 0, 1000, "ваша карта 4111 1111 1111 1111")))
-    assert outcome.result == "fail" and outcome.detail == "full card number disclosed"
+    assert outcome.result == "fail" and outcome.detail.startswith("full card number disclosed")
 
 
 def test_manual_criterion_is_left_to_the_evaluator():
@@ -253,8 +253,8 @@ def test_sensitive_data_fails_on_the_disclosure_ingest_recorded_quoting_the_mask
     contact.utterances.append(Utterance(3, "agent", 5000, 9000, "Ваша карта **** **** **** 9013, ИИН ************?",
                                         pii_kinds=("card_number", "national_id")))
     outcome = result("PII_DISCLOSURE", contact)
-    assert (outcome.result, outcome.detail, outcome.speaker, outcome.offset_ms) == (
-        "fail", "full card number disclosed", "agent", 5000)
+    assert (outcome.result, outcome.speaker, outcome.offset_ms) == ("fail", "agent", 5000)
+    assert outcome.detail.startswith("full card number disclosed")
     assert outcome.quote == "Ваша карта **** **** **** 9013, ИИН ************?"
     iin_only = call(("agent", 0, 2000, "ИИН ************, верно?"))
     iin_only.utterances[0].pii_kinds = ("national_id",)
@@ -265,7 +265,7 @@ def test_spoken_and_dotted_card_numbers_fail_the_contact():
     for text in ("продиктую номер карты: четыре четыре ноль ноль один два три четыре пять шесть семь восемь "
                  "девять ноль один три", "ваша карта 4400.1234.5678.9013", "карта төрт төрт нөл нөл бір екі үш "
                  "төрт бес алты жеті сегіз тоғыз нөл бір үш"):
-        assert result("PII_DISCLOSURE", call(("agent", 0, 1, text))).detail == "full card number disclosed", text
+        assert result("PII_DISCLOSURE", call(("agent", 0, 1, text))).detail.startswith("full card number disclosed"), text
 
 
 def test_an_evidence_quote_is_masked_before_it_is_cut():

@@ -135,12 +135,111 @@ def test_a_scorecard_list_needs_effective_dates(tmp_path):
 
     card = (DEFAULT_CONFIG_DIR / "scorecard.yml").read_text(encoding="utf-8")
     (tmp_path / "a.yml").write_text(card, encoding="utf-8")
-    (tmp_path / "b.yml").write_text(card.replace('version: "2026.11-2"', 'version: "2026.12-1"')
+    (tmp_path / "b.yml").write_text(card.replace('version: "2026.12-1"', 'version: "2027.01-1"')
                                     .replace("effective_from: 2026-01-01", "effective_from: 2026-12-01"), encoding="utf-8")
     write_project_file(tmp_path / "contactqa.yml", {"scorecard": ["b.yml", "a.yml"]})
     project = load_project(tmp_path / "contactqa.yml")
-    assert [c.version for c in project.scorecards()] == ["2026.11-2", "2026.12-1"]
-    assert project.scorecard().version == "2026.12-1"
+    assert [c.version for c in project.scorecards()] == ["2026.12-1", "2027.01-1"]
+    assert project.scorecard().version == "2027.01-1"
     (tmp_path / "b.yml").write_text(card, encoding="utf-8")  # the same version twice
     with pytest.raises(ConfigError, match="is also the version of"):
         project.scorecards()
+
+
+def _criteria(tmp_path: Path, criterion: str) -> Path:
+    return _scorecard(tmp_path, """
+version: "1"
+name: test
+sections:
+  - id: conduct
+    title: {en: Conduct, ru: Ведение диалога}
+    criteria:
+""" + criterion)
+
+
+def test_queues_scope_a_criterion_and_are_checked_like_channels(tmp_path):
+    card = load_model(Scorecard, _criteria(tmp_path, """
+      - id: RESPONSE_TIME_MESSENGER
+        title: {en: Messenger replies, ru: Ответы в мессенджерах}
+        weight: 10
+        channels: [chat]
+        queues: [telegram, whatsapp]
+        error_code: CONDUCT-03
+        rule: {type: response_time, first_reply_max_seconds: 900, max_customer_wait_seconds: 3600}
+"""))
+    assert card.criteria()[0].queues == ["telegram", "whatsapp"]
+    path = _criteria(tmp_path, """
+      - id: RESPONSE_TIME
+        title: {en: Live chat replies, ru: Ответы в чате}
+        weight: 10
+        channels: [chat]
+        queues: telegram
+        exclude_queue: [cards]
+        error_code: CONDUCT-03
+        rule: {type: response_time, first_reply_max_seconds: 120, max_customer_wait_seconds: 180}
+      - id: RESPONSE_TIME_SOCIAL
+        title: {en: Social replies, ru: Ответы в соцсетях}
+        weight: 10
+        channels: [chat]
+        queues: [instagram, instagram]
+        error_code: CONDUCT-03
+        rule: {type: response_time, first_reply_max_seconds: 900, max_customer_wait_seconds: 3600}
+      - id: RESPONSE_TIME_ALL
+        title: {en: All replies, ru: Все ответы}
+        weight: 10
+        channels: [chat]
+        queues: [telegram]
+        exclude_queues: [cards]
+        error_code: CONDUCT-03
+        rule: {type: response_time, first_reply_max_seconds: 900, max_customer_wait_seconds: 3600}
+""")
+    with pytest.raises(ConfigError) as caught:
+        load_model(Scorecard, path)
+    problems = caught.value.problems
+    assert "sections[0].criteria[0].queues: Input should be a valid list (got 'telegram': write a list, " \
+           "e.g. [telegram])" in problems
+    assert "sections[0].criteria[0].exclude_queue: unknown key (check the spelling)" in problems
+    assert "sections[0].criteria[1].queues: listed twice: instagram" in problems
+    assert ("sections[0].criteria[2]: give queues (the only queues it applies to) or exclude_queues (every queue "
+            "but these), not both") in problems
+
+
+@pytest.mark.parametrize("rule, problem", [
+    ("{type: required_phrase, within_last_turns: 3, not_within_first_turns: x, phrases: {en: [bye]}}",
+     "rule.not_within_first_turns: Input should be a valid integer, unable to parse string as an integer"),
+    ("{type: required_phrase, within_first_turns: 2, not_within_first_turns: 2, phrases: {en: [hello]}}",
+     "rule: not_within_first_turns excludes the turns within_first_turns looks at: give one of them"),
+    ("{type: required_phrase, within_first_turns: 3, within_last_turns: 3, phrases: {en: [hello]}}",
+     "rule: give within_first_turns or within_last_turns, not both"),
+    ("{type: required_phrase, within_first_turns: 2, bare_name_within_first_turns: 3, phrases: {en: [hello]}}",
+     "rule: bare_name_within_first_turns (3) cannot exceed within_first_turns (2)"),
+    ('{type: required_phrase, within_first_turns: 3, phrases: {en: ["my name is {agent_name}"]}}',
+     "rule.phrases: phrase 'my name is {agent_name}': unknown placeholder {agent_name} "
+     "(the only one is {agent_first_name})"),
+    ("{type: required_phrase, phrases: {en: [bye]}, company_names: KenBank}",
+     "rule.company_names: Input should be a valid list (got 'KenBank': write a list, e.g. [KenBank])"),
+])
+def test_phrase_windows_and_names_are_checked(tmp_path, rule, problem):
+    path = _criteria(tmp_path, f"""
+      - id: CLOSING
+        title: {{en: Closing, ru: Завершение}}
+        weight: 10
+        error_code: CLOSE-01
+        rule: {rule}
+""")
+    with pytest.raises(ConfigError) as caught:
+        load_model(Scorecard, path)
+    assert f"sections[0].criteria[0].{problem}" in caught.value.problems
+
+
+def test_the_default_scorecard_states_its_windows_and_chat_limits():
+    criteria = {c.id: c for c in load_project(DEFAULT_PROJECT_FILE).scorecard().criteria()}
+    # the closing criteria never look at the opening (GREETING's window)
+    assert criteria["CLOSING"].rule.not_within_first_turns == criteria["GREETING"].rule.within_first_turns == 2
+    assert criteria["MORE_HELP"].rule.not_within_first_turns == 2 and criteria["MORE_HELP"].rule.within_last_turns is None
+    assert criteria["INTRODUCTION"].rule.bare_name_within_first_turns == 1
+    assert {"kk"} <= set(criteria["INTRODUCTION"].rule.phrases)
+    # live chat and messenger limits split by the same list of queues, telegram among them
+    live, messenger = criteria["RESPONSE_TIME"], criteria["RESPONSE_TIME_MESSENGER"]
+    assert live.exclude_queues == messenger.queues and "telegram" in messenger.queues and live.queues is None
+    assert messenger.rule.first_reply_max_seconds > live.rule.first_reply_max_seconds
