@@ -19,7 +19,6 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from contactqa.runtime import apply_defaults
 
@@ -173,26 +172,66 @@ def _check_period(period: str | None) -> None:
 
 # --- printing summaries ---------------------------------------------------------------------
 
+REASONS_SHOWN = 10  # per source; the rest are in raw.quarantine
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
 def _print_ingest(summaries: list[dict]) -> None:
-    table = Table(title="Ingest", title_justify="left")
-    for column in ("source", "files", "new", "rows read", "loaded", "quarantined", "top reasons"):
-        table.add_column(column, justify="right" if column not in ("source", "top reasons") else "left")
+    """Per source: files, records read / loaded (and what they became) / quarantined, the records
+    quarantined per reason, files quarantined whole, and each file's notes. Lines are printed whole
+    (a terminal wraps them; a log keeps them greppable): names and reasons are never cut."""
+    from rich.markup import escape  # names, paths and reasons are printed as written, never as markup
+
+    def say(text: str) -> None:
+        console.print(text, highlight=False, soft_wrap=True)
+
+    say("[bold]Ingest[/]")
     for s in summaries:
-        reasons = "; ".join(f"{r[:60]} ({n})" for r, n in s["top_reasons"][:3])
-        table.add_row(s["source"], str(s["files_seen"]), str(s["files_new"]), str(s["rows_read"]),
-                      str(s["rows_loaded"]), str(s["rows_quarantined"]), reasons)
-    console.print(table)
-    for s in summaries:
+        unit = s.get("record_unit") or "row"
+        became = ""
+        if s.get("contact_unit") and s.get("landed", {}).get("contacts") is not None:
+            became = f" (as {_plural(s['landed']['contacts'], s['contact_unit'])})"
+        say(f"  [bold]{escape(s['source'])}[/] ({s.get('source_type') or 'source'}): {s['files_new']} new of "
+            f"{_plural(s['files_seen'], 'file')}; read {_plural(s['rows_read'], unit)}: {s['rows_loaded']} loaded"
+            f"{became}, {s['rows_quarantined']} quarantined")
+        reasons = [(r, n) for r, n in s["top_reasons"]]
+        if reasons:
+            say(f"    quarantined {unit}s per reason (one with two reasons counts under both):")
+            examples = s.get("examples") or {}
+            for reason, n in reasons[:REASONS_SHOWN]:
+                say(f"      {n:>6}  {escape(reason)}")
+                if examples.get(reason) and not examples[reason].endswith(f": {reason}"):
+                    say(f"              e.g. {escape(examples[reason])}")
+            if len(reasons) > REASONS_SHOWN:
+                say(f"      … and {len(reasons) - REASONS_SHOWN} more reasons (raw.quarantine)")
         for f in s["files"]:
+            if f["status"] == "quarantined":
+                say(f"    [yellow]quarantined whole[/] (no {unit} loaded): {escape(f['source_file'])}")
+            if f.get("bytes_replaced"):
+                say(f"    [yellow]bytes replaced[/]: {f['bytes_replaced']} undecodable byte(s) read as U+FFFD "
+                    f"({f['encoding']}, {'detected' if f.get('encoding_detected', True) else 'configured'}): "
+                    f"{escape(f['source_file'])}")
+            elif f.get("encoding") and f["encoding"] not in ("utf-8", "utf-8-sig"):
+                say(f"    read as {f['encoding']} ({'detected' if f.get('encoding_detected', True) else 'configured'})"
+                    f": {escape(f['source_file'])}")
             for note in f["notes"]:
-                console.print(f"[yellow]note[/] {f['source_file']}: {note}", highlight=False)
+                say(f"    [yellow]note[/] {escape(f['source_file'])}: {escape(note)}")
     files = [f for s in summaries for f in s["files"] if f["status"] != "already_ingested"]
     balanced = sum(f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] for f in files)
-    console.print(f"Nothing lost: rows read = loaded + quarantined holds for {balanced} of {len(files)} new file(s).")
+    say(f"Nothing lost: rows read = loaded + quarantined holds for {balanced} of {len(files)} new file(s).")
     quarantined = sum(s["rows_quarantined"] for s in summaries)
     if quarantined:
-        console.print(f"[yellow]{quarantined} row(s) quarantined[/] — see table raw.quarantine "
-                      "(source_file, record_locator, reasons).")
+        in_files = sum(1 for f in files if f["rows_quarantined"])
+        say(f"[yellow]{_plural(quarantined, 'row')} quarantined[/] in {_plural(in_files, 'file')} — see table "
+            "raw.quarantine (source_file, record_locator, reasons).")
+
+
+def ingest_needs_a_person(summaries: list[dict]) -> bool:
+    """Whether this run quarantined a row or a file, or read a file whose bytes could not all be decoded."""
+    return any(s["rows_quarantined"] or s.get("files_quarantined") or s.get("bytes_replaced") for s in summaries)
 
 
 def _counts(counts: dict) -> str:
@@ -352,9 +391,56 @@ def validate_config(config: ConfigOption = None) -> None:
         _fail(str(exc))
 
 
+@app.command("measure-rules")
+def measure_rules(
+    turns: Annotated[Path, typer.Argument(help="Labelled agent turns, JSON Lines: "
+                                               '{"lang", "agent_name", "text", "labels": {"greeting": true, ...}}.')],
+    config: ConfigOption = None,
+    misses: Annotated[bool, typer.Option("--misses", help="Also list each turn missed or flagged wrongly.")] = False,
+) -> None:
+    """Precision and recall of the scorecard's phrase criteria on turns a person labelled.
+
+    Labels: greeting, introduction, recording_notice, more_help, closing, rude. Each turn is judged by the criterion's own rule, placed where it looks (opening, middle or last turn).
+
+    Measure wording from your own centre, and keep part of it unseen while you edit the phrase lists.
+    """
+    from contactqa.autoqa.measure import LABELS, EvaluationSetError, measure, read_set, table
+
+    project = _project(config)
+    scorecard = project.scorecard()
+    try:
+        labelled = read_set(turns)
+    except (EvaluationSetError, OSError) as exc:
+        _fail(str(exc))
+    tallies = measure(scorecard, labelled)
+    if not tallies:
+        _fail(f"{turns}: no turn carries a label this scorecard judges ({', '.join(LABELS)})")
+    console.print(f"scorecard {scorecard.version}, {len(labelled)} turns from {turns}\n", highlight=False)
+    console.print(table(tallies), highlight=False, markup=False, soft_wrap=True)
+    if misses:
+        for (label, lang), tally in sorted(tallies.items()):
+            for turn in tally.missed:
+                console.print(f"missed  {label} {lang} {turn.id}: {turn.text}", highlight=False, markup=False,
+                              soft_wrap=True)
+            for turn, detail in tally.false_alarms:
+                console.print(f"flagged {label} {lang} {turn.id}: {turn.text} ({detail})", highlight=False,
+                              markup=False, soft_wrap=True)
+
+
 @app.command()
 def ingest(config: ConfigOption = None, wait: WaitOption = 0) -> None:
-    """Pull each source's new files, check them with Great Expectations, land good rows, quarantine the rest."""
+    """Pull each source's new files, check them with Great Expectations, land good rows, quarantine the rest.
+
+    Prints, per source: files new and seen; records read (a CDR's call legs, a chat's messages), loaded
+    (and the calls or conversations they made) and quarantined; the records quarantined per reason;
+    files quarantined whole; undecodable bytes replaced. Every quarantined record is in raw.quarantine
+    with its file, line or JSON path and reasons.
+
+    Exit codes: 0 every new record loaded, nothing replaced; 1 a person should look: a record or a whole
+    file was quarantined in this run, or undecodable bytes were replaced (also: the warehouse is in use,
+    or a file's counts did not balance and its load was rolled back); 2 the configuration is wrong (the
+    message names the file, the key and the problem); 130 / 143 stopped by Ctrl+C / SIGTERM.
+    """
     project = _project(config)
     _hold_warehouse(project, "contactqa ingest", wait)
     from flows.ingest import ingest_flow
@@ -372,6 +458,8 @@ def ingest(config: ConfigOption = None, wait: WaitOption = 0) -> None:
     except (RemoteSourceError, SourceConfigError) as exc:
         _fail(str(exc))
     _print_ingest(summaries)
+    if ingest_needs_a_person(summaries):
+        raise typer.Exit(1)
 
 
 AsOfOption = Annotated[
@@ -596,7 +684,10 @@ def _finish(project, result: dict) -> None:
         console.print(f"[yellow]default[/] {note}", highlight=False)
     console.print(f"[bold]Warehouse[/] {project.warehouse_path} (marts in schema marts)")
     feedback = result["feedback"] or {}
-    if not result["build"]["success"] or feedback.get("failed") or feedback.get("uncertain"):
+    quarantined = ingest_needs_a_person(result["ingest"])
+    if quarantined:
+        console.print("[yellow]Ingest quarantined rows or files (see above, and raw.quarantine): exit 1[/]")
+    if not result["build"]["success"] or feedback.get("failed") or feedback.get("uncertain") or quarantined:
         raise typer.Exit(1)
 
 

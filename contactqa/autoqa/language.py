@@ -6,7 +6,11 @@ matches its inflected and spoken variants. English and Kazakh tokens are only no
 A phrase matches a turn when its lemmas occur in order with at most one filler word between
 neighbours ("добрый ээ день"), or, for phrases of 8 characters or more, when a window of the
 turn's words of about the phrase's length is within `fuzzy_threshold` (rapidfuzz ratio) of it
-("добрый дент"). `matches` says that for one turn and one phrase in the plainest way;
+("добрый дент"). Two marks make a phrase a pattern, for wording no list can enumerate:
+`word*` is any word that starts so ("здрав*": здравствуйте, здрасьте, здрасте; "рахмет*":
+рахмет, рахметтен — Kazakh has no lemmatiser here, so its endings are left open this way), and
+`...` between words allows up to four words between them ("я ... раз ... повторя*": "я вам уже
+третий раз это повторяю"); `...2` allows up to two. Patterns are matched exactly, never fuzzily. `matches` says that for one turn and one phrase in the plainest way;
 `PhraseMatcher` gives the same answers for many turns and phrases at once, fast enough for a
 million contacts: a first-lemma index for the exact pass, a letter-count screen that rules out
 almost every (window, phrase) pair before rapidfuzz compares the rest, and per-turn tokens and
@@ -31,6 +35,8 @@ _CYRILLIC = re.compile(r"[а-яё]")
 _KAZAKH = re.compile(r"[әғқңөұүһі]")
 
 MAX_GAP = 1  # filler words allowed between two words of a phrase ("добрый ээ день")
+GAP_WORDS = 4  # words `...` allows between its neighbours in a pattern ("я ... повторяю")
+_GAP_MARK = re.compile(r"(?:\.\.\.|…)(\d*)")
 FUZZY_MIN_CHARS = 8  # shorter phrases ("hi", "bye") are exact-only: fuzzily they would match half the language
 
 
@@ -53,15 +59,70 @@ def tokens(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One word of a pattern: the lemma (or, with `prefix`, the start) a turn's word must have, and
+    how many other words may come between it and the step before."""
+
+    word: str
+    prefix: bool
+    gap: int
+
+
+@dataclass(frozen=True)
 class Phrase:
     text: str
     lemmas: tuple[str, ...]
     normalised: str
+    pattern: tuple[Step, ...] | None = None  # when the text uses `word*` or `...`
 
 
 def compile_phrase(text: str) -> Phrase:
     toks = tokens(text)
-    return Phrase(text, tuple(lemma(t) for t in toks), " ".join(toks))
+    pattern = _compile_pattern(text) if ("*" in text or _GAP_MARK.search(text)) else None
+    return Phrase(text, tuple(lemma(t) for t in toks), " ".join(toks), pattern)
+
+
+def _compile_pattern(text: str) -> tuple[Step, ...]:
+    steps: list[Step] = []
+    gap = MAX_GAP
+    for part in text.split():
+        mark = _GAP_MARK.fullmatch(part)
+        if mark:
+            gap = int(mark.group(1)) if mark.group(1) else GAP_WORDS
+            continue
+        words = tokens(part)
+        for position, word in enumerate(words):
+            prefix = part.rstrip(",.!?;:)»\"").endswith("*") and position == len(words) - 1
+            steps.append(Step(word if prefix else lemma(word), prefix, gap))
+            gap = MAX_GAP
+    if not steps:
+        raise ValueError(f"phrase {text!r} has no words")
+    return tuple(steps)
+
+
+def _step_matches(step: Step, word: str, word_lemma: str) -> bool:
+    if step.prefix:
+        return word.startswith(step.word) or word_lemma.startswith(step.word)
+    return word_lemma == step.word or word == step.word
+
+
+def _pattern_from(words: Sequence[str], lemmas: Sequence[str], pattern: tuple[Step, ...], index: int,
+                  position: int) -> bool:
+    """Do steps `index`.. match after the word at `position`, each within its gap (trying every fit)?"""
+    step = pattern[index]
+    for at in range(position + 1, min(len(words), position + 2 + step.gap)):
+        if _step_matches(step, words[at], lemmas[at]) and (
+                index + 1 == len(pattern) or _pattern_from(words, lemmas, pattern, index + 1, at)):
+            return True
+    return False
+
+
+def pattern_in(words: Sequence[str], lemmas: Sequence[str], pattern: tuple[Step, ...]) -> bool:
+    """Does the turn (its words and their lemmas) say the pattern?"""
+    first = pattern[0]
+    return any(_step_matches(first, words[start], lemmas[start])
+               and (len(pattern) == 1 or _pattern_from(words, lemmas, pattern, 1, start))
+               for start in range(len(words)))
 
 
 def _fuzzy_widths(phrase: Phrase) -> frozenset[int]:
@@ -126,6 +187,8 @@ def _contains(lemmas: tuple[str, ...], phrase: tuple[str, ...], max_gap: int = M
 
 def matches(utterance: Utterance, phrase: Phrase, fuzzy_threshold: int) -> bool:
     """Does this one turn say this one phrase? (`PhraseMatcher` answers the same for many at once.)"""
+    if phrase.pattern is not None:
+        return pattern_in(utterance.tokens, utterance.lemmas, phrase.pattern)
     if _contains(utterance.lemmas, phrase.lemmas):
         return True
     # ASR slips ("добрый дент", "здрасте"): compare word windows of about the phrase's length fuzzily.
@@ -145,11 +208,15 @@ class PhraseMatcher:
         self.fuzzy_threshold = fuzzy_threshold
         # Exact pass: phrases by their first lemma, in phrase order, so a turn is read once.
         self._by_first_lemma: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        self._patterns: list[tuple[int, tuple[Step, ...]]] = []  # patterns are few: each is tried on every turn
         for index, phrase in enumerate(phrases):
-            if phrase.lemmas:
+            if phrase.pattern is not None:
+                self._patterns.append((index, phrase.pattern))
+            elif phrase.lemmas:
                 self._by_first_lemma.setdefault(phrase.lemmas[0], []).append((index, phrase.lemmas))
         self._fuzzy = None
-        eligible = [i for i, p in enumerate(phrases) if len(p.normalised) >= FUZZY_MIN_CHARS]
+        eligible = [i for i, p in enumerate(phrases)
+                    if p.pattern is None and len(p.normalised) >= FUZZY_MIN_CHARS]
         if fuzzy_threshold < 100 and eligible:
             self._fuzzy = _FuzzyIndex([phrases[i] for i in eligible], eligible, fuzzy_threshold)
         # What each turn said, by its text: (first phrase said exactly or None, phrases said fuzzily
@@ -167,7 +234,7 @@ class PhraseMatcher:
         for position, utterance in enumerate(utterances):
             known = self._turns.get(utterance.text)
             if known is None:
-                known = (self._first_exact(utterance.lemmas), ())
+                known = (self._first_exact(utterance), ())
                 unread.append(position)
             said.append(known)
             if known[0] is not None:
@@ -189,9 +256,15 @@ class PhraseMatcher:
                 return utterances[position], self.phrases[exact]
         return None
 
-    def _first_exact(self, lemmas: tuple[str, ...]) -> int | None:
-        """The index of the first phrase whose lemmas the turn contains, or None."""
+    def _first_exact(self, utterance: Utterance) -> int | None:
+        """The index of the first phrase (or pattern) the turn says exactly, or None."""
+        lemmas = utterance.lemmas
         best = None
+        for phrase_index, pattern in self._patterns:
+            if best is not None and phrase_index >= best:
+                break
+            if pattern_in(utterance.tokens, lemmas, pattern):
+                best = phrase_index
         index = self._by_first_lemma
         for start, word in enumerate(lemmas):
             candidates = index.get(word)

@@ -172,7 +172,7 @@ def test_a_scorecard_bump_keeps_closed_periods_and_applies_to_new_contacts(cycle
     october = _sql(wh, """SELECT contact_id, score_pct, scorecard_version FROM marts.fct_contact_scores
                           WHERE period = '2026-10' ORDER BY contact_id""")
     assert october == cycle["october_scores"]
-    assert {v for _, _, v in october if v} == {"2026.11-2"}
+    assert {v for _, _, v in october if v} == {"2026.12-1"}
     november = _sql(wh, """SELECT DISTINCT scorecard_version FROM marts.fct_contact_scores
                            WHERE period = '2026-11' AND scorecard_version IS NOT NULL""")
     assert november == [("2026.11-3",)]

@@ -1,0 +1,48 @@
+"""Benchmark: the default scorecard's phrase criteria on wording nobody here wrote them for.
+
+    .venv/bin/python bench/phrases.py                 # both sets, Markdown tables for bench/RESULTS.md
+    .venv/bin/python bench/phrases.py --misses dev    # also list what the rules missed on the dev set
+
+`bench/evalset/dev.jsonl` and `bench/evalset/heldout.jsonl` are agent turns in Russian, English
+and Kazakh, written by two people who had not seen the scorecard's phrase lists, each labelled
+per criterion (see contactqa/autoqa/measure.py). The phrase lists may be improved by looking at
+the dev set's misses; the held-out set is only ever measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from contactqa.autoqa.measure import measure, read_set, table
+from contactqa.config import DEFAULT_CONFIG_DIR, Scorecard, load_model
+
+SETS = Path(__file__).parent / "evalset"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scorecard", type=Path, default=DEFAULT_CONFIG_DIR / "scorecard.yml")
+    parser.add_argument("--only", choices=["dev", "heldout"], help="measure one set")
+    parser.add_argument("--misses", choices=["dev"], help="list the dev set's misses and false alarms")
+    args = parser.parse_args()
+    scorecard = load_model(Scorecard, args.scorecard)
+    print(f"scorecard {scorecard.version} ({args.scorecard})\n")
+    for name in ([args.only] if args.only else ["dev", "heldout"]):
+        path = SETS / f"{name}.jsonl"
+        if not path.exists():
+            print(f"{path}: missing\n")
+            continue
+        tallies = measure(scorecard, read_set(path))
+        print(f"### {name} ({path.name})\n\n{table(tallies)}\n")
+        if args.misses == name:
+            for (label, lang), tally in sorted(tallies.items()):
+                for turn in tally.missed:
+                    print(f"MISSED {label:16} {lang} {turn.id} [{turn.agent_name}] {turn.text}")
+                for turn, detail in tally.false_alarms:
+                    print(f"FALSE  {label:16} {lang} {turn.id} [{turn.agent_name}] {turn.text}  <- {detail}")
+            print()
+
+
+if __name__ == "__main__":
+    main()
