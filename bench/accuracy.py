@@ -28,7 +28,7 @@ from contactqa.synth import GenerateOptions, generate
 # Which scorecard criterion catches which injected fault.
 FAULT_CRITERION = {
     "no_greeting": "GREETING", "no_introduction": "INTRODUCTION", "rude_phrase": "POLITENESS",
-    "missing_closing": "CLOSING", "long_silence": "SILENCE", "slow_reply": "RESPONSE_TIME",
+    "missing_closing": "CLOSING", "long_silence": "SILENCE", "slow_reply": ("RESPONSE_TIME", "RESPONSE_TIME_MESSENGER"),
     "identity_not_verified": "IDENTITY_VERIFIED", "card_number_disclosed": "PII_DISCLOSURE",
 }
 
@@ -52,9 +52,11 @@ def measure(warehouse: Path, ground_truth: Path) -> list[tuple[str, int, int, in
             truth[row["fault_code"]].add(row["contact_id"])
     rows = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        for fault, criterion in FAULT_CRITERION.items():
+        for fault, criteria in FAULT_CRITERION.items():
+            criteria = [criteria] if isinstance(criteria, str) else list(criteria)
             failed = {c for (c,) in con.execute(
-                "SELECT contact_id FROM autoqa.findings WHERE criterion_id = ? AND result = 'fail'", [criterion]).fetchall()}
+                "SELECT contact_id FROM autoqa.findings WHERE criterion_id IN (SELECT unnest(?)) AND result = 'fail'",
+                [criteria]).fetchall()}
             tp = len(failed & truth[fault])
             precision = tp / len(failed) if failed else float("nan")
             recall = tp / len(truth[fault]) if truth[fault] else float("nan")

@@ -229,8 +229,14 @@ def _voice_timing(rng: random.Random, turns: list[Turn]) -> list[tuple[float, fl
     return spans
 
 
-def _chat_timing(rng: random.Random, turns: list[Turn], start_s: float, slow_reply: bool) -> list[float]:
-    """Message times: agent replies 5-90 s (first within a minute), customers take their time."""
+def _chat_timing(rng: random.Random, turns: list[Turn], start_s: float, slow_reply: bool,
+                 messenger: bool = False) -> list[float]:
+    """Message times: agent replies 5-90 s (first within a minute), customers take their time.
+
+    A slow reply is slow for its channel: 4.5-14.5 min in a live chat, 65-110 min in a messenger,
+    whose service level allows an hour (the default scorecard's RESPONSE_TIME_MESSENGER).
+    """
+    slow_from, slow_to = ((65 * 60, 110 * 60) if messenger else (SLOW_REPLY_MIN_S + 30, SLOW_REPLY_MAX_S - 30))
     pending_flags = []
     pending = False
     for turn in turns:
@@ -262,7 +268,7 @@ def _chat_timing(rng: random.Random, turns: list[Turn], start_s: float, slow_rep
                 # 4.5-14.5 min counted from the first unanswered message; customer bursts last < 25 s,
                 # so counted from the last one it is still over 4 minutes.
                 waited = prev_at - (pending_since if pending_since is not None else prev_at)
-                delay = rng.uniform(SLOW_REPLY_MIN_S + 30, SLOW_REPLY_MAX_S - 30) - waited
+                delay = rng.uniform(slow_from, slow_to) - waited
             elif pending_since is not None:
                 # Measured from the first unanswered customer message, however the pipeline counts.
                 budget = (55 if not agent_spoke else 90) - (prev_at - pending_since)
@@ -476,7 +482,7 @@ class AgentDayPlanner:
                 # Typos only where they cannot blur what QA checks (greeting, name, ID questions, closing, evidence).
                 typo_ok = turn.speaker == "customer" or turn.stage in ("clarify", "followup", "hold", "ack", "anything_else")
                 turn.text = typed_style(turn.text, turn.speaker, rng, protected, angry=angry, allow_typos=typo_ok)
-        times = _chat_timing(rng, dialogue.turns, plan.start_s, "slow_reply" in plan.faults)
+        times = _chat_timing(rng, dialogue.turns, plan.start_s, "slow_reply" in plan.faults, messenger=telegram)
         plan.end_s = times[-1]
         for turn, at in zip(dialogue.turns, times):
             text: str | list[object] = turn.text

@@ -19,11 +19,13 @@ CRITERIA: tuple[str, ...] = (
 # count as partial credit, so anything else would be read as a deduction).
 POINTS: dict[str, int] = {
     "GREETING": 10, "INTRODUCTION": 10, "POLITENESS": 15, "SILENCE": 10, "RESPONSE_TIME": 10,
+    "RESPONSE_TIME_MESSENGER": 10,
     "IDENTITY_VERIFIED": 15, "PII_DISCLOSURE": 15, "CLOSING": 10, "INFO_CORRECT": 15,
 }
 CRITERION_FAULT: dict[str, str] = {
     "GREETING": "no_greeting", "INTRODUCTION": "no_introduction", "POLITENESS": "rude_phrase",
-    "SILENCE": "long_silence", "RESPONSE_TIME": "slow_reply", "IDENTITY_VERIFIED": "identity_not_verified",
+    "SILENCE": "long_silence", "RESPONSE_TIME": "slow_reply", "RESPONSE_TIME_MESSENGER": "slow_reply",
+    "IDENTITY_VERIFIED": "identity_not_verified",
     "PII_DISCLOSURE": "card_number_disclosed", "CLOSING": "missing_closing",
 }
 # Topics where identification is expected at all (the rest score N/A).
@@ -44,6 +46,7 @@ FAIL_COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "POLITENESS": ("Грубость", "Некорректная фраза", "Неуважительный тон"),
         "SILENCE": ("Долгая пауза без предупреждения", "Тишина больше минуты"),
         "RESPONSE_TIME": ("Долгий ответ клиенту", "Ответ через несколько минут"),
+        "RESPONSE_TIME_MESSENGER": ("Ответ в мессенджере больше часа", "Клиент ждал ответа больше часа"),
         "IDENTITY_VERIFIED": ("Нет идентификации", "Не проверил личность до изменений"),
         "PII_DISCLOSURE": ("Озвучен полный номер карты", "Раскрыт номер карты"),
         "CLOSING": ("Нет завершения", "Не попрощался"),
@@ -55,6 +58,7 @@ FAIL_COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "POLITENESS": ("Rude remark", "Unprofessional tone"),
         "SILENCE": ("Long unexplained silence", "Dead air over a minute"),
         "RESPONSE_TIME": ("Slow reply", "Customer waited minutes"),
+        "RESPONSE_TIME_MESSENGER": ("Messenger reply over an hour", "Customer waited over an hour"),
         "IDENTITY_VERIFIED": ("No ID check", "Changed account before verifying"),
         "PII_DISCLOSURE": ("Full card number disclosed",),
         "CLOSING": ("No closing", "No goodbye"),
@@ -71,10 +75,16 @@ class EvaluatedContact:
     topic: str
     faults: frozenset[str]
     ended_epoch: float
+    source: str = ""  # the export it came from: asterisk, chat_jsonl, telegram
 
 
-def criteria_for(channel: str) -> tuple[str, ...]:
-    return tuple(c for c in CRITERIA if not (c == "SILENCE" and channel != "voice") and not (c == "RESPONSE_TIME" and channel == "voice"))
+def criteria_for(channel: str, source: str = "") -> tuple[str, ...]:
+    """What an evaluator scores on a contact: a Telegram chat is under the messenger service level."""
+    criteria = tuple(c for c in CRITERIA if not (c == "SILENCE" and channel != "voice")
+                     and not (c == "RESPONSE_TIME" and channel == "voice"))
+    if source == "telegram":
+        criteria = tuple("RESPONSE_TIME_MESSENGER" if c == "RESPONSE_TIME" else c for c in criteria)
+    return criteria
 
 
 def true_result(criterion: str, contact: EvaluatedContact) -> str:
@@ -96,7 +106,7 @@ def score_rows(
 ) -> list[list[object]]:
     evaluator_id, lang = evaluator
     rows: list[list[object]] = []
-    for criterion in criteria_for(contact.channel):
+    for criterion in criteria_for(contact.channel, contact.source):
         result = true_result(criterion, contact)
         if result != "na" and rng.random() < slip_rate:
             result = "fail" if result == "pass" else "pass"

@@ -309,7 +309,8 @@ class _Run:
 
     def _maybe_evaluate(self, plan: ContactPlan, contact_id: str, clock: DayClock) -> None:
         rng = self.eval_rng
-        record = EvaluatedContact(contact_id, plan.channel, plan.topic.code, plan.faults, clock.epoch(plan.end_s))
+        record = EvaluatedContact(contact_id, plan.channel, plan.topic.code, plan.faults, clock.epoch(plan.end_s),
+                                  plan.source)
         cal = self.calibration
         if len(cal.fallback) < CALIBRATION_SIZE:
             cal.fallback.append(record)

@@ -58,6 +58,7 @@ def _ground_truth(path: Path) -> dict[str, EvaluatedContact]:
         return {
             row["contact_id"]: EvaluatedContact(
                 row["contact_id"], row["channel"], row["topic"],
-                frozenset(code for code in (row["fault_codes"] or "").split(";") if code), 0.0)
+                frozenset(code for code in (row["fault_codes"] or "").split(";") if code), 0.0,
+                row.get("source_system") or "")
             for row in csv.DictReader(handle)
         }

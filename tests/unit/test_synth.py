@@ -385,11 +385,12 @@ def test_evaluations_and_calibration(medium) -> None:  # type: ignore[no-untyped
     rows = list(csv.DictReader(open(out / "landing/evaluations/evaluations.csv", encoding="utf-8")))
     assert list(rows[0]) == ["evaluation_id", "contact_id", "evaluator_id", "criterion_id", "result", "points",
                              "comment", "evaluated_at", "calibration_session_id", "is_reference"]
-    criteria = {"GREETING", "INTRODUCTION", "POLITENESS", "SILENCE", "RESPONSE_TIME", "IDENTITY_VERIFIED",
-                "PII_DISCLOSURE", "CLOSING", "INFO_CORRECT"}
+    criteria = {"GREETING", "INTRODUCTION", "POLITENESS", "SILENCE", "RESPONSE_TIME", "RESPONSE_TIME_MESSENGER",
+                "IDENTITY_VERIFIED", "PII_DISCLOSURE", "CLOSING", "INFO_CORRECT"}
     assert {r["criterion_id"] for r in rows} == criteria
     truth_map = {"GREETING": "no_greeting", "INTRODUCTION": "no_introduction", "POLITENESS": "rude_phrase",
-                 "SILENCE": "long_silence", "RESPONSE_TIME": "slow_reply", "PII_DISCLOSURE": "card_number_disclosed",
+                 "SILENCE": "long_silence", "RESPONSE_TIME": "slow_reply", "RESPONSE_TIME_MESSENGER": "slow_reply",
+                 "PII_DISCLOSURE": "card_number_disclosed",
                  "CLOSING": "missing_closing", "IDENTITY_VERIFIED": "identity_not_verified"}
     agree = total = 0
     for r in rows:
@@ -397,7 +398,8 @@ def test_evaluations_and_calibration(medium) -> None:  # type: ignore[no-untyped
         assert r["result"] in {"pass", "fail", "na"}
         assert c.scenario != "unanswered"
         assert not (r["criterion_id"] == "SILENCE" and c.channel != "voice")
-        assert not (r["criterion_id"] == "RESPONSE_TIME" and c.channel != "chat")
+        assert not (r["criterion_id"] == "RESPONSE_TIME" and (c.channel != "chat" or c.source == "telegram"))
+        assert not (r["criterion_id"] == "RESPONSE_TIME_MESSENGER" and c.source != "telegram")
         assert ISO_WITH_OFFSET.match(r["evaluated_at"])
         assert (r["points"] == "") == (r["result"] == "na")
         if r["criterion_id"] in truth_map and r["result"] != "na" and not r["calibration_session_id"]:
@@ -497,7 +499,9 @@ def check_contact(c: Contact, agent_names: dict[str, str]) -> None:
     else:
         delays = _reply_delays(c)
         if "slow_reply" in c.faults:
-            assert any(SLOW_REPLY_MIN_S <= d <= 15 * 60 for d, _ in delays)
+            # slow for its channel: a live chat's limits are minutes, a messenger's an hour
+            assert any(SLOW_REPLY_MIN_S <= d <= 15 * 60 for d, _ in delays) or (
+                c.source == "telegram" and any(60 * 60 < d <= 110 * 60 for d, _ in delays)), (c.contact_id, delays)
         else:
             assert all(d <= (60 if first else NORMAL_REPLY_MAX_S) for d, first in delays), (c.contact_id, delays)
 
