@@ -3,10 +3,11 @@
     .venv/bin/python bench/phrases.py                 # both sets, Markdown tables for bench/RESULTS.md
     .venv/bin/python bench/phrases.py --misses dev    # also list what the rules missed on the dev set
 
-`bench/evalset/dev.jsonl` and `bench/evalset/heldout.jsonl` are agent turns in Russian, English
-and Kazakh, written by two people who had not seen the scorecard's phrase lists, each labelled
-per criterion (see contactqa/autoqa/measure.py). The phrase lists may be improved by looking at
-the dev set's misses; the held-out set is only ever measured.
+`bench/evalset/dev.jsonl`, `dev2.jsonl` and `heldout.jsonl` are agent turns in Russian, English
+and Kazakh, each written by a separate session that had not seen the scorecard's phrase lists or
+the other sets, labelled per criterion (see contactqa/autoqa/measure.py). dev2 adds rudeness,
+offers of more help and introductions, the hardest three. The phrase lists may be improved by
+looking at the dev sets' misses; the held-out set is only ever measured.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ SETS = Path(__file__).parent / "evalset"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scorecard", type=Path, default=DEFAULT_CONFIG_DIR / "scorecard.yml")
-    parser.add_argument("--only", choices=["dev", "heldout"], help="measure one set")
-    parser.add_argument("--misses", choices=["dev"], help="list the dev set's misses and false alarms")
+    parser.add_argument("--only", choices=["dev", "dev2", "heldout"], help="measure one set")
+    parser.add_argument("--misses", choices=["dev", "dev2"], help="list a dev set's misses and false alarms")
     args = parser.parse_args()
     scorecard = load_model(Scorecard, args.scorecard)
     print(f"scorecard {scorecard.version} ({args.scorecard})\n")
-    for name in ([args.only] if args.only else ["dev", "heldout"]):
+    for name in ([args.only] if args.only else ["dev", "dev2", "heldout"]):
         path = SETS / f"{name}.jsonl"
         if not path.exists():
             print(f"{path}: missing\n")

@@ -22,9 +22,9 @@ HELD_OUT_RECALL = {
     ("greeting", "ru"): 0.94, ("greeting", "en"): 1.00, ("greeting", "kk"): 0.97,
     ("introduction", "ru"): 0.86, ("introduction", "en"): 0.94, ("introduction", "kk"): 0.85,
     ("recording_notice", "ru"): 0.89, ("recording_notice", "en"): 0.92, ("recording_notice", "kk"): 1.00,
-    ("more_help", "ru"): 0.86, ("more_help", "en"): 0.81, ("more_help", "kk"): 0.70,
+    ("more_help", "ru"): 0.86, ("more_help", "en"): 0.89, ("more_help", "kk"): 0.78,
     ("closing", "ru"): 0.97, ("closing", "en"): 0.90, ("closing", "kk"): 0.93,
-    ("rude", "ru"): 0.61, ("rude", "en"): 0.58, ("rude", "kk"): 0.41,
+    ("rude", "ru"): 0.71, ("rude", "en"): 0.61, ("rude", "kk"): 0.44,
 }
 MARGIN = 0.07
 PRECISION_FLOOR = 0.65
@@ -47,12 +47,12 @@ def test_the_held_out_set_is_heard_as_well_as_when_it_was_measured(held_out):
 
 
 def test_the_sets_are_apart_and_in_three_languages():
-    dev, held = read_set(SETS / "dev.jsonl"), read_set(SETS / "heldout.jsonl")
+    dev, dev2, held = (read_set(SETS / f"{name}.jsonl") for name in ("dev", "dev2", "heldout"))
     # written apart: only the shortest stock turns ("Көріскенше! 👋") can coincide
-    assert len({t.text for t in dev} & {t.text for t in held}) <= 3
-    for turns in (dev, held):
+    assert len({t.text for t in dev + dev2} & {t.text for t in held}) <= 3
+    for turns in (dev, dev2, held):
         assert {t.lang for t in turns} == {"ru", "en", "kk"}
-        assert len(turns) >= 500
+        assert len(turns) >= 450
 
 
 def test_a_bad_line_names_the_file_and_the_line(tmp_path):
