@@ -378,6 +378,13 @@ FINDING_CONTACTS = {
         ("agent", "Меня зовут Айгерим, сейчас посмотрю."),
         ("agent", "Разблокировала, оплата пройдёт через 5 минут. Могу ещё чем-то помочь? Всего доброго!"),
     ], ["verify-identity", "unblock-card"]),
+    # the agent blames and lectures the customer: the courtesy article says how not to
+    "F-RUDE": ("card_blocked", [
+        ("customer", "Карту заблокировали, я ничего не делал!"),
+        ("agent", "Здравствуйте, меня зовут Айгерим. Ну раз вы три раза ввели неверный пин, сами и виноваты."),
+        ("customer", "Разблокируйте, пожалуйста"),
+        ("agent", "Разблокировала. Могу ещё чем-то помочь? Всего доброго!"),
+    ], ["verify-identity", "unblock-card"]),
     "F-WEATHER": (None, [
         ("customer", "Hi! What's the weather going to be like tomorrow in Almaty?"),
         ("agent", "I'm afraid I can't say."),
@@ -442,6 +449,11 @@ def test_a_card_number_breach_cites_the_confidential_data_article(cited) -> None
     assert title.startswith("Confidential data")
 
 
+def test_a_rude_reply_cites_the_courtesy_article(cited) -> None:
+    assert "POLITENESS" in _failed(cited, "F-RUDE")
+    assert _citations(cited)[("F-RUDE", "POLITENESS")] == ("courtesy", "criterion")
+
+
 def test_an_account_change_without_the_identity_check_cites_the_identity_article(cited) -> None:
     assert "IDENTITY_VERIFIED" in _failed(cited, "F-UNBLOCK")
     assert _citations(cited)[("F-UNBLOCK", "IDENTITY_VERIFIED")] == ("identity-verification", "criterion")
@@ -456,7 +468,7 @@ def test_findings_about_manner_and_irrelevant_contacts_cite_nothing(cited) -> No
     citations = _citations(cited)
     # a greeting, an introduction or a closing left out has no article in this knowledge base
     by_criterion = {k for (_, k), (_, on) in citations.items() if on == "criterion"}
-    assert by_criterion <= {"PII_DISCLOSURE", "IDENTITY_VERIFIED"}, citations
+    assert by_criterion <= {"PII_DISCLOSURE", "IDENTITY_VERIFIED", "POLITENESS"}, citations
     assert "GREETING" in _failed(cited, "F-NO-GREETING") and ("F-NO-GREETING", "GREETING") not in citations
     assert _top(cited)["F-NO-GREETING"][0] == "card-blocked"  # though the contact has its article
     for contact_id in ("F-WEATHER", "F-WRONG-NUMBER"):
