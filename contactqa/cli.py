@@ -431,15 +431,9 @@ def measure_rules(
 def ingest(config: ConfigOption = None, wait: WaitOption = 0) -> None:
     """Pull each source's new files, check them with Great Expectations, land good rows, quarantine the rest.
 
-    Prints, per source: files new and seen; records read (a CDR's call legs, a chat's messages), loaded
-    (and the calls or conversations they made) and quarantined; the records quarantined per reason;
-    files quarantined whole; undecodable bytes replaced. Every quarantined record is in raw.quarantine
-    with its file, line or JSON path and reasons.
+    Prints, per source: files new and seen; records read (a CDR's call legs, a chat's messages), loaded (and the calls or conversations they made) and quarantined; the records quarantined per reason; files quarantined whole; undecodable bytes replaced. Every quarantined record is in raw.quarantine with its file, line or JSON path and reasons.
 
-    Exit codes: 0 every new record loaded, nothing replaced; 1 a person should look: a record or a whole
-    file was quarantined in this run, or undecodable bytes were replaced (also: the warehouse is in use,
-    or a file's counts did not balance and its load was rolled back); 2 the configuration is wrong (the
-    message names the file, the key and the problem); 130 / 143 stopped by Ctrl+C / SIGTERM.
+    Exit codes: 0 every new record loaded, nothing replaced; 1 a person should look: a record or a whole file was quarantined in this run, or undecodable bytes were replaced (also: the warehouse is in use, or a file's counts did not balance and its load was rolled back); 2 the configuration is wrong (the message names the file, the key and the problem); 130 / 143 stopped by Ctrl+C / SIGTERM.
     """
     project = _project(config)
     _hold_warehouse(project, "contactqa ingest", wait)

@@ -7,7 +7,7 @@ from contactqa.cli import app
 
 runner = CliRunner()
 COMMANDS = ["generate", "demo", "run", "ingest", "autoqa", "rescore", "build", "report", "send-feedback",
-            "validate-config"]
+            "validate-config", "measure-rules"]
 
 
 def test_top_level_help_lists_every_command():
@@ -110,3 +110,26 @@ def test_ingest_under_a_changed_installation_key_exits_2_and_says_how_to_recover
     assert second.exit_code == 2, second.output
     assert "the installation key changed" in said
     assert str(tmp_path / "key" / "key") in "".join(second.output.split())  # where to restore it from (rich may wrap it)
+
+
+def test_measure_rules_on_a_centres_own_labelled_turns(tmp_path):
+    import json
+
+    turns = tmp_path / "turns.jsonl"
+    rows = [
+        {"lang": "ru", "agent_name": "Айгерим Садыкова", "text": "Здрасьте! Айгерим на связи.",
+         "labels": {"greeting": True, "introduction": True}},
+        {"lang": "ru", "agent_name": "Айгерим Садыкова", "text": "Одну минуту, проверяю.",
+         "labels": {"greeting": False, "rude": False}},
+        {"lang": "ru", "agent_name": "Айгерим Садыкова", "text": "Я вам уже, понимаете, третий раз это повторяю.",
+         "labels": {"rude": True}},
+    ]
+    turns.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = runner.invoke(app, ["measure-rules", str(turns), "--misses"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "| greeting | GREETING | ru | 1 | 1 | 1 | 0 | 1.00 | 1.00 |" in result.output
+    assert "| rude | POLITENESS | ru | 1 | 1 | 1 | 0 | 1.00 | 1.00 |" in result.output
+
+    turns.write_text(turns.read_text(encoding="utf-8") + "\nnot json\n", encoding="utf-8")
+    bad = runner.invoke(app, ["measure-rules", str(turns)], terminal_width=200)
+    assert bad.exit_code == 2 and "turns.jsonl, line 4: not an evaluation row" in " ".join(bad.output.split())
