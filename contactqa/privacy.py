@@ -525,6 +525,23 @@ def card_numbers_shown(text: str | None) -> list[str]:
     return list(dict.fromkeys(found or _MASKED_CARD.findall(text)))
 
 
+# A mask an earlier version wrote into the digits of a link or an id ("web.archive.org/web/**** ****
+# **** 3456/http://…", "order=**** **** **** 1234&"): glued to the link's characters, not standing as
+# a number of its own.
+_MASK_IN_LINK = re.compile(r"(?<=[/=?&#:.\-_])\*{4} \*{4} \*{4} \d{4}|\*{4} \*{4} \*{4} \d{4}(?=[/?&=#.\-_]\S)")
+
+
+def stale_card_masks(text: str | None) -> bool:
+    """Does `text`, masked by an earlier version, hold card masks only where a link's or an id's digits
+    were (which this version does not take for a card number)? Then its `card_number` disclosure,
+    recorded at ingest, was a false alarm: nothing else in the text is a card."""
+    if not text or not _MASKED_CARD.search(text):
+        return False
+    if _MASKED_CARD.sub("", _MASK_IN_LINK.sub("", text)) != _MASK_IN_LINK.sub("", text):
+        return False  # a mask standing on its own: a card the agent really gave
+    return not card_numbers_shown(_MASK_IN_LINK.sub(" ", text))
+
+
 # --- masking --------------------------------------------------------------------------------------
 
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@((?:[\w-]+\.)+[\w-]{2,})", re.UNICODE)

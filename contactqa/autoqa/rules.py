@@ -21,7 +21,7 @@ from contactqa.config import (
     InterruptionsRule, ManualRule, RecordingNoticeRule, RequiredActionsRule, RequiredInformationRule,
     RequiredPhraseRule, ResolutionRule, ResponseTimeRule, SensitiveDataRule, SilenceRule,
 )
-from contactqa.privacy import masked_excerpt
+from contactqa.privacy import masked_excerpt, stale_card_masks
 
 
 @dataclass
@@ -589,6 +589,9 @@ def sensitive_data(rule: SensitiveDataRule, contact: Contact) -> Outcome:
         # Stored text is masked: what it disclosed was recorded at ingest (pii_kinds); text that was
         # not masked (loaded by an earlier version) is still read.
         disclosed = set(u.pii_kinds) | set(disclosures(u.text))
+        if "card_number" in disclosed and stale_card_masks(u.text) and "card_number" not in disclosures(u.text):
+            # an earlier version took a link's digits for a card and masked them: not a disclosure
+            disclosed.discard("card_number")
         if "card_number" in rule.detect and "card_number" in disclosed:
             # which digits it was, masked ("**** **** **** 9013"), so a reader can check the finding
             shown = card_numbers_shown(u.text)

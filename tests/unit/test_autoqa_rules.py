@@ -261,6 +261,22 @@ def test_sensitive_data_fails_on_the_disclosure_ingest_recorded_quoting_the_mask
     assert result("PII_DISCLOSURE", iin_only).detail == "full national ID (IIN) disclosed"
 
 
+def test_a_link_an_earlier_version_masked_as_a_card_is_no_longer_a_disclosure():
+    """Before 2026.12 ingest took an archive link's digits for a card: it stored the link masked and
+    `card_number` in pii_kinds, and every such chat failed critically. Rechecked (`contactqa rescore`),
+    those turns pass; a mask that stands as a number of its own still fails."""
+    link = call(("agent", 0, 2000, "Старые условия тут: https://web.archive.org/web/**** **** **** 3456/"
+                                   "https://kenbank.kz/tariffs, новые — в приложении."))
+    link.utterances[0].pii_kinds = ("card_number",)
+    assert result("PII_DISCLOSURE", link).result == "pass"
+    tracking = call(("agent", 0, 2000, "Track it here: parcel.kz/track?id=**** **** **** 1234&lang=en"))
+    tracking.utterances[0].pii_kinds = ("card_number",)
+    assert result("PII_DISCLOSURE", tracking).result == "pass"
+    both = call(("agent", 0, 2000, "Условия: web.archive.org/web/**** **** **** 3456/x, а ваша карта **** **** **** 9013"))
+    both.utterances[0].pii_kinds = ("card_number",)
+    assert result("PII_DISCLOSURE", both).detail.startswith("full card number disclosed")
+
+
 def test_spoken_and_dotted_card_numbers_fail_the_contact():
     for text in ("продиктую номер карты: четыре четыре ноль ноль один два три четыре пять шесть семь восемь "
                  "девять ноль один три", "ваша карта 4400.1234.5678.9013", "карта төрт төрт нөл нөл бір екі үш "
