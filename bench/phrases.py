@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from contactqa.autoqa.measure import measure, read_set, table
+from contactqa.autoqa.measure import listing, measure, read_set, table
 from contactqa.config import DEFAULT_CONFIG_DIR, Scorecard, load_model
 
 SETS = Path(__file__).parent / "evalset"
@@ -37,12 +37,7 @@ def main() -> None:
         tallies = measure(scorecard, read_set(path))
         print(f"### {name} ({path.name})\n\n{table(tallies)}\n")
         if args.misses == name:
-            for (label, lang), tally in sorted(tallies.items()):
-                for turn in tally.missed:
-                    print(f"MISSED {label:16} {lang} {turn.id} [{turn.agent_name}] {turn.text}")
-                for turn, detail in tally.false_alarms:
-                    print(f"FALSE  {label:16} {lang} {turn.id} [{turn.agent_name}] {turn.text}  <- {detail}")
-            print()
+            print("\n".join(listing(tallies)) + "\n")
 
 
 if __name__ == "__main__":

@@ -404,7 +404,7 @@ def measure_rules(
 
     Measure wording from your own centre, and keep part of it unseen while you edit the phrase lists.
     """
-    from contactqa.autoqa.measure import LABELS, EvaluationSetError, measure, read_set, table
+    from contactqa.autoqa.measure import LABELS, EvaluationSetError, listing, measure, read_set, table
 
     project = _project(config)
     scorecard = project.scorecard()
@@ -417,14 +417,8 @@ def measure_rules(
         _fail(f"{turns}: no turn carries a label this scorecard judges ({', '.join(LABELS)})")
     console.print(f"scorecard {scorecard.version}, {len(labelled)} turns from {turns}\n", highlight=False)
     console.print(table(tallies), highlight=False, markup=False, soft_wrap=True)
-    if misses:
-        for (label, lang), tally in sorted(tallies.items()):
-            for turn in tally.missed:
-                console.print(f"missed  {label} {lang} {turn.id}: {turn.text}", highlight=False, markup=False,
-                              soft_wrap=True)
-            for turn, detail in tally.false_alarms:
-                console.print(f"flagged {label} {lang} {turn.id}: {turn.text} ({detail})", highlight=False,
-                              markup=False, soft_wrap=True)
+    for line in listing(tallies) if misses else []:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -151,3 +151,13 @@ def table(tallies: dict[tuple[str, str], Tally], title: str = "") -> str:
         lines.append(f"| {label} | {LABELS[label][0]} | {lang} | {t.positives} | {t.negatives} | {t.true_positives} "
                      f"| {t.false_positives} | {_figure(t.precision)} | {_figure(t.recall)} |")
     return "\n".join(lines)
+
+
+def listing(tallies: dict[tuple[str, str], Tally]) -> list[str]:
+    """Each turn a criterion missed, and each it heard wrongly with what it heard: what to read
+    before changing a phrase list."""
+    lines = []
+    for (label, lang), tally in sorted(tallies.items()):
+        lines += [f"missed  {label} {lang} {turn.id}: {turn.text}" for turn in tally.missed]
+        lines += [f"flagged {label} {lang} {turn.id}: {turn.text} ({detail})" for turn, detail in tally.false_alarms]
+    return lines

@@ -604,16 +604,25 @@ def sensitive_data(rule: SensitiveDataRule, contact: Contact) -> Outcome:
     return Outcome("pass", detail=f"{len(contact.agent_turns)} agent turns checked")
 
 
+def _for_topic(topics: dict, contact: Contact, what: str) -> tuple[object, Outcome | None]:
+    """What the scorecard requires for the contact's topic, or the outcome when that cannot be said:
+    unverifiable without a topic, na when the topic requires nothing."""
+    if not contact.topic:
+        return None, Outcome("unverifiable", detail=f"the contact has no topic, so the {what} its topic requires "
+                                                    "cannot be checked")
+    required = topics.get(contact.topic)
+    if required is None:
+        return None, Outcome("na", detail=f"the scorecard requires no {what} for topic {contact.topic}")
+    return required, None
+
+
 def required_information(rule: RequiredInformationRule, contact: Contact) -> Outcome:
     missing = _no_transcript(contact)
     if missing:
         return missing
-    if not contact.topic:
-        return Outcome("unverifiable", detail="the contact has no topic, so the information its topic requires "
-                                              "cannot be checked")
-    facts = rule.topics.get(contact.topic)
-    if facts is None:
-        return Outcome("na", detail=f"the scorecard requires no information for topic {contact.topic}")
+    facts, cannot = _for_topic(rule.topics, contact, "information")
+    if cannot:
+        return cannot
     said, absent = [], []
     for fact, phrases in facts.items():
         hit = _matcher(phrases, rule.fuzzy_threshold, contact).first_match(contact.agent_turns)
@@ -702,12 +711,9 @@ def interruptions(rule: InterruptionsRule, contact: Contact) -> Outcome:
 def required_actions(rule: RequiredActionsRule, contact: Contact) -> Outcome:
     if contact.disposition not in (None, "answered", "transferred") and not contact.utterances:
         return Outcome("na", detail=f"not answered ({contact.disposition})")
-    if not contact.topic:
-        return Outcome("unverifiable", detail="the contact has no topic, so the actions its topic requires "
-                                              "cannot be checked")
-    required = rule.topics.get(contact.topic)
-    if required is None:
-        return Outcome("na", detail=f"the scorecard requires no actions for topic {contact.topic}")
+    required, cannot = _for_topic(rule.topics, contact, "actions")
+    if cannot:
+        return cannot
     if not contact.has_action_log:
         return Outcome("unverifiable", detail="the action log has no rows for this contact")
     seen = [action for _, action in contact.actions]

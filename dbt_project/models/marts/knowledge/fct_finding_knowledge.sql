@@ -1,8 +1,8 @@
 {#
     The knowledge-base article each failed finding cites: one row per contact x criterion of the
-    contact's CURRENT check (its latest row in autoqa.contact_checks, as in fct_criterion_results)
-    that cites an article. A finding with no relevant article has no row. Contacts no longer in the
-    warehouse are left out.
+    contact's CURRENT check (the findings int_findings_deduplicated keeps, as fct_criterion_results
+    does) that cites an article. A finding with no relevant article has no row. Contacts no longer
+    in the warehouse are left out.
 #}
 
 with matches as (
@@ -11,24 +11,9 @@ with matches as (
 
 ),
 
-checks as (
+current_findings as (
 
-    select * from {{ ref('stg_autoqa__contact_checks') }}
-
-),
-
-current_checks as (
-
-    select
-        contact_id,
-        scorecard_version,
-        autoqa_run_id,
-        row_number() over (
-            partition by contact_id
-            order by checked_at desc, autoqa_run_id desc
-        ) as check_rank
-
-    from checks
+    select * from {{ ref('int_findings_deduplicated') }}
 
 ),
 
@@ -53,11 +38,11 @@ select
     cast(matches.matched_on as {{ dbt.type_string() }}) as matched_on
 
 from matches
-inner join current_checks
-    on matches.contact_id = current_checks.contact_id
-    and matches.autoqa_run_id = current_checks.autoqa_run_id
-    and matches.scorecard_version = current_checks.scorecard_version
-    and current_checks.check_rank = 1
+inner join current_findings
+    on matches.contact_id = current_findings.contact_id
+    and matches.criterion_id = current_findings.criterion_id
+    and matches.autoqa_run_id = current_findings.autoqa_run_id
+    and matches.scorecard_version = current_findings.scorecard_version
 inner join contacts
     on matches.contact_id = contacts.contact_id
 left join articles
